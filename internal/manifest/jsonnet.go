@@ -1,0 +1,240 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-jsonnet"
+	"github.com/google/go-jsonnet/ast"
+
+	"github.com/cairn-gitops/cairn/internal/diag"
+)
+
+// loadJsonnet evaluates a Jsonnet program that yields one Adapter or a list.
+func loadJsonnet(ctx context.Context, fsys fs.FS, e Entry, src []byte, opts Options) ([]*Document, []diag.Finding) {
+	out, deps, f := evalJsonnet(ctx, fsys, e.Path, src, opts)
+	if f != nil {
+		return nil, []diag.Finding{*f}
+	}
+	if int64(len(out)) > opts.MaxFileBytes {
+		return nil, []diag.Finding{fileFinding(e.Path, diag.RuleTooLarge, fmt.Sprintf("Jsonnet output is larger than the limit of %d bytes", opts.MaxFileBytes))}
+	}
+	v, _, err := parseJSON([]byte(out), opts.MaxDepth)
+	if err != nil {
+		return nil, []diag.Finding{fileFinding(e.Path, diag.RuleTooDeep, "Jsonnet output: "+err.(*SyntaxError).Msg)}
+	}
+	loc := newJsonnetLocator(e.Path, string(src))
+	var values []any
+	switch t := v.(type) {
+	case map[string]any:
+		values = []any{t}
+	case []any:
+		values = t
+	default:
+		return nil, []diag.Finding{fileFinding(e.Path, diag.RuleNotADocument, "Jsonnet must yield an Adapter object or a list of them, not "+typeName(v))}
+	}
+	var docs []*Document
+	var findings []diag.Finding
+	for i, item := range values {
+		m, ok := item.(map[string]any)
+		if !ok {
+			pos := loc.element(i)
+			findings = append(findings, diag.Finding{File: e.Path, Line: pos.Line, Column: pos.Column, Pointer: fmt.Sprintf("/%d", i),
+				Rule: diag.RuleNotADocument, Severity: diag.Error, Message: fmt.Sprintf("element %d is %s, not an Adapter object", i, typeName(item))})
+			continue
+		}
+		idx := i
+		d := &Document{File: e.Path, Index: i, Value: m, Sources: deps,
+			locate: func(ptr string) Position { return loc.position(idx, ptr) }}
+		if bad := checkEnvelope(d, e.Kind); len(bad) > 0 {
+			findings = append(findings, bad...)
+			continue
+		}
+		docs = append(docs, d)
+	}
+	return docs, findings
+}
+
+// evalJsonnet runs one program with imports confined to the repository and
+// bounded stack and time. It returns the JSON output and the files read.
+//
+// go-jsonnet cannot be interrupted: on timeout the evaluation is abandoned
+// and its goroutine runs on until the program ends or the process exits.
+func evalJsonnet(ctx context.Context, fsys fs.FS, file string, src []byte, opts Options) (string, []string, *diag.Finding) {
+	imp := &importer{fsys: fsys, max: opts.MaxFileBytes, deps: map[string]bool{file: true}}
+	ef := &errorCapture{}
+	vm := jsonnet.MakeVM()
+	vm.MaxStack = opts.JsonnetMaxStack
+	vm.Importer(imp)
+	vm.ErrorFormatter = ef
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{err: fmt.Errorf("jsonnet evaluation panicked: %v", r)}
+			}
+		}()
+		out, err := vm.EvaluateAnonymousSnippet(file, string(src))
+		done <- result{out, err}
+	}()
+	timer := time.NewTimer(opts.JsonnetTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			f := ef.finding(file, r.err, imp.escape())
+			return "", nil, &f
+		}
+		return r.out, imp.sources(), nil
+	case <-timer.C:
+		f := fileFinding(file, diag.RuleJsonnet, fmt.Sprintf("evaluation did not finish within %s (infinite recursion?)", opts.JsonnetTimeout))
+		return "", nil, &f
+	case <-ctx.Done():
+		f := fileFinding(file, diag.RuleJsonnet, fmt.Sprintf("evaluation cancelled: %v", ctx.Err()))
+		return "", nil, &f
+	}
+}
+
+// importer resolves imports relative to the importing file, then under lib/,
+// and never outside the repository.
+type importer struct {
+	fsys fs.FS
+	max  int64
+
+	mu       sync.Mutex
+	deps     map[string]bool
+	escaped  string
+	contents map[string]jsonnet.Contents
+}
+
+// Import implements jsonnet.Importer.
+func (im *importer) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {
+	if path.IsAbs(importedPath) {
+		return jsonnet.Contents{}, "", im.refuse(importedPath, "absolute paths are outside the repository")
+	}
+	candidates := []string{path.Join(path.Dir(importedFrom), importedPath), path.Join(LibDir, importedPath)}
+	for _, c := range candidates {
+		if c == ".." || strings.HasPrefix(c, "../") {
+			return jsonnet.Contents{}, "", im.refuse(importedPath, "it leads outside the repository")
+		}
+		info, err := fs.Lstat(im.fsys, c)
+		if err != nil {
+			continue
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			return jsonnet.Contents{}, "", im.refuse(importedPath, "it is a symbolic link, which cairn never follows")
+		}
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		return im.read(c)
+	}
+	return jsonnet.Contents{}, "", fmt.Errorf("import %q: no such file next to %s or under %s/", importedPath, importedFrom, LibDir)
+}
+
+func (im *importer) read(p string) (jsonnet.Contents, string, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if c, ok := im.contents[p]; ok {
+		return c, p, nil
+	}
+	b, f := readFile(im.fsys, p, im.max)
+	if f != nil {
+		return jsonnet.Contents{}, "", fmt.Errorf("import %s: %s", p, f.Message)
+	}
+	if _, f := checkText(p, b); f != nil {
+		return jsonnet.Contents{}, "", fmt.Errorf("import %s: %s", p, f.Message)
+	}
+	c := jsonnet.MakeContentsRaw(trimBOM(b))
+	if im.contents == nil {
+		im.contents = map[string]jsonnet.Contents{}
+	}
+	im.contents[p] = c
+	im.deps[p] = true
+	return c, p, nil
+}
+
+func (im *importer) refuse(p, why string) error {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.escaped == "" {
+		im.escaped = p
+	}
+	return fmt.Errorf("import %q refused: %s", p, why)
+}
+
+func (im *importer) escape() string {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.escaped
+}
+
+func (im *importer) sources() []string {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return sortedKeys(im.deps)
+}
+
+// errorCapture is a jsonnet.ErrorFormatter that keeps the last raw error so
+// that its location can become a finding.
+type errorCapture struct {
+	mu   sync.Mutex
+	last error
+}
+
+func (e *errorCapture) Format(err error) string {
+	e.mu.Lock()
+	e.last = err
+	e.mu.Unlock()
+	return err.Error()
+}
+func (e *errorCapture) SetMaxStackTraceSize(int)                 {}
+func (e *errorCapture) SetColorFormatter(jsonnet.ColorFormatter) {}
+
+// finding turns an evaluation error into a finding at its location.
+func (e *errorCapture) finding(file string, err error, escaped string) diag.Finding {
+	e.mu.Lock()
+	raw := e.last
+	e.mu.Unlock()
+	rule := diag.RuleJsonnet
+	if escaped != "" {
+		rule = diag.RuleImportEscape
+	}
+	f := diag.Finding{File: file, Line: 1, Column: 1, Rule: rule, Severity: diag.Error, Message: err.Error()}
+	var loc ast.LocationRange
+	var rt jsonnet.RuntimeError
+	var st interface{ Loc() ast.LocationRange }
+	switch {
+	case errors.As(raw, &rt):
+		f.Message = rt.Msg
+		for _, fr := range rt.StackTrace {
+			if fr.Loc.IsSet() {
+				loc = fr.Loc
+				break
+			}
+		}
+	case errors.As(raw, &st):
+		loc = st.Loc()
+		f.Message = strings.TrimSpace(strings.TrimPrefix(raw.Error(), loc.String()))
+	}
+	if loc.IsSet() {
+		if loc.FileName != "" && loc.FileName != "<std>" {
+			f.File = loc.FileName
+		}
+		f.Line, f.Column = loc.Begin.Line, loc.Begin.Column
+	}
+	if strings.Contains(f.Message, "max stack frames exceeded") {
+		f.Message = "Jsonnet stack overflow (infinite recursion?): " + f.Message
+	}
+	return f
+}

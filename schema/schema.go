@@ -1,0 +1,186 @@
+package schema
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+//go:embed *.json
+var files embed.FS
+
+// BaseURL is the stable base of every schema's $id.
+const BaseURL = "https://cairn.dev/schemas/v1alpha1/"
+
+// kindFiles maps each document kind to its schema file.
+var kindFiles = map[string]string{
+	"Repository":     "repository.json",
+	"Adapter":        "adapter.json",
+	"SecurityConfig": "securityconfig.json",
+	"ChangePolicy":   "changepolicy.json",
+}
+
+// Violation is one way a document breaks its schema.
+type Violation struct {
+	// Pointer is the JSON pointer (RFC 6901) of the offending value.
+	Pointer string
+	// Keyword is the schema keyword that failed, such as "required".
+	Keyword string
+	// Message says what is wrong in words a person understands.
+	Message string
+}
+
+// Set is the compiled schemas of every kind. It is safe for concurrent use.
+type Set struct {
+	byKind map[string]*jsonschema.Schema
+	raw    map[string]any // file name -> decoded schema, for descriptions
+}
+
+// Load compiles the embedded schemas.
+func Load() (*Set, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	c.LoadURL = func(u string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("schema %s: only embedded schemas are loaded", u)
+	}
+	s := &Set{byKind: map[string]*jsonschema.Schema{}, raw: map[string]any{}}
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded schemas: %w", err)
+	}
+	for _, e := range entries {
+		b, err := files.ReadFile(e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read schema %s: %w", e.Name(), err)
+		}
+		var doc any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("decode schema %s: %w", e.Name(), err)
+		}
+		s.raw[e.Name()] = doc
+		if err := c.AddResource(BaseURL+e.Name(), bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("add schema %s: %w", e.Name(), err)
+		}
+	}
+	for kind, file := range kindFiles {
+		if _, ok := s.raw[file]; !ok {
+			continue // a kind whose schema is not written yet is reported as unknown
+		}
+		sch, err := c.Compile(BaseURL + file)
+		if err != nil {
+			return nil, fmt.Errorf("compile schema %s: %w", file, err)
+		}
+		s.byKind[kind] = sch
+	}
+	return s, nil
+}
+
+// Kinds returns the kinds the set validates, sorted.
+func (s *Set) Kinds() []string {
+	kinds := make([]string, 0, len(s.byKind))
+	for k := range s.byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// Has reports whether kind has a schema.
+func (s *Set) Has(kind string) bool { return s.byKind[kind] != nil }
+
+// Validate checks a decoded document (maps, slices, strings, bools, nil and
+// json.Number or float64) against the schema of kind. It returns nil when the
+// document is valid. An unknown kind is an error.
+func (s *Set) Validate(kind string, doc any) ([]Violation, error) {
+	sch := s.byKind[kind]
+	if sch == nil {
+		return nil, fmt.Errorf("no schema for kind %q", kind)
+	}
+	err := sch.Validate(doc)
+	if err == nil {
+		return nil, nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil, fmt.Errorf("validate %s: %w", kind, err)
+	}
+	var out []Violation
+	s.collect(ve, doc, &out)
+	sortViolations(out)
+	return dedupe(out), nil
+}
+
+// Export writes every schema into dir, creating it if needed, so that editors
+// can validate documents as they are typed. It returns the files written.
+func Export(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded schemas: %w", err)
+	}
+	var written []string
+	for _, e := range entries {
+		b, err := files.ReadFile(e.Name())
+		if err != nil {
+			return written, fmt.Errorf("read schema %s: %w", e.Name(), err)
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return written, fmt.Errorf("write %s: %w", p, err)
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
+
+// File returns the embedded schema file name for kind, or "" if none.
+func File(kind string) string { return kindFiles[kind] }
+
+func sortViolations(v []Violation) {
+	sort.SliceStable(v, func(i, j int) bool {
+		if v[i].Pointer != v[j].Pointer {
+			return v[i].Pointer < v[j].Pointer
+		}
+		return v[i].Message < v[j].Message
+	})
+}
+
+func dedupe(v []Violation) []Violation {
+	out := v[:0]
+	for i, x := range v {
+		if i > 0 && x == v[i-1] {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// splitPointer splits a JSON pointer into unescaped tokens.
+func splitPointer(p string) []string {
+	if p == "" || p == "/" {
+		return nil
+	}
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, t := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return parts
+}
+
+// escapeToken escapes one JSON pointer token.
+func escapeToken(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+}
