@@ -40,7 +40,14 @@ func (s *Set) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation)
 	case "anyOf", "oneOf":
 		add(loc, kw, s.alternatives(ve.AbsoluteKeywordLocation, kw, node))
 	case "pattern":
-		add(loc, kw, s.describe(ve.AbsoluteKeywordLocation, ve.Message))
+		add(loc, kw, s.describe(ve.AbsoluteKeywordLocation, kw, ve.Message))
+	case "format":
+		// A subschema of only a format and a description words its own failure.
+		if owner, _ := s.schemaAt(strings.TrimSuffix(ve.AbsoluteKeywordLocation, "/format")); len(asMap(owner)) == 2 {
+			add(loc, kw, s.describe(ve.AbsoluteKeywordLocation, kw, ve.Message))
+			return
+		}
+		add(loc, kw, ve.Message)
 	default:
 		if ve.Message == "not allowed" { // a false schema: the field is forbidden here
 			add(loc, "not", fmt.Sprintf("field %q is not allowed", lastToken(loc)))
@@ -130,10 +137,10 @@ func (s *Set) alternatives(absLoc, kw string, branches any) string {
 	return "matches none of the allowed forms"
 }
 
-// describe words a pattern failure with the description of the schema that
-// holds the pattern, falling back to the library's message.
-func (s *Set) describe(absLoc, fallback string) string {
-	owner, _ := s.schemaAt(strings.TrimSuffix(absLoc, "/pattern"))
+// describe words a pattern or format failure with the description of the
+// schema that holds the keyword, falling back to the library's message.
+func (s *Set) describe(absLoc, kw, fallback string) string {
+	owner, _ := s.schemaAt(strings.TrimSuffix(absLoc, "/"+kw))
 	if d, ok := asMap(owner)["description"].(string); ok {
 		return "must be " + lowerFirst(strings.TrimSuffix(d, "."))
 	}
@@ -156,7 +163,9 @@ func condition(ifNode any) string {
 			parts = append(parts, fmt.Sprintf("%s is %s", name, quoteValue(c)))
 			continue
 		}
-		if e := asSlice(p["enum"]); len(e) > 0 {
+		if e := asSlice(p["enum"]); len(e) == 1 {
+			parts = append(parts, fmt.Sprintf("%s is %s", name, quoteValue(e[0])))
+		} else if len(e) > 1 {
 			vals := make([]string, len(e))
 			for i, v := range e {
 				vals[i] = quoteValue(v)

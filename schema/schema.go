@@ -63,15 +63,30 @@ func Load() (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read schema %s: %w", e.Name(), err)
 		}
-		var doc any
+		var doc map[string]any
 		if err := json.Unmarshal(b, &doc); err != nil {
 			return nil, fmt.Errorf("decode schema %s: %w", e.Name(), err)
 		}
 		s.raw[e.Name()] = doc
-		if err := c.AddResource(BaseURL+e.Name(), bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("add schema %s: %w", e.Name(), err)
+	}
+	inlined := map[string]any{}
+	for name := range s.raw {
+		doc, err := inlineRefs(s.raw, name)
+		if err != nil {
+			return nil, fmt.Errorf("inline schema %s: %w", name, err)
+		}
+		inlined[name] = doc
+	}
+	for name, doc := range inlined {
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("encode schema %s: %w", name, err)
+		}
+		if err := c.AddResource(BaseURL+name, bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("add schema %s: %w", name, err)
 		}
 	}
+	s.raw = inlined
 	for kind, file := range kindFiles {
 		if _, ok := s.raw[file]; !ok {
 			continue // a kind whose schema is not written yet is reported as unknown

@@ -38,6 +38,7 @@ const (
 	RuleUnknownRole        = "unknown-role"
 	RuleUnknownReference   = "unknown-reference"
 	RuleDuplicateName      = "duplicate-name"
+	RuleExpired            = "expired"
 )
 
 // Rules is the catalogue of every rule, in the order they are documented.
@@ -68,6 +69,7 @@ var Rules = []Rule{
 	{RuleUnknownRole, Error, "An RBAC binding names a role that does not exist.", "Bind a built-in role (admin, operator, developer, viewer) or one declared under rbac.roles."},
 	{RuleUnknownReference, Error, "A document refers to an environment or adapter that does not exist.", "Fix the name, or remove the stale reference."},
 	{RuleDuplicateName, Error, "A name that must be unique appears twice.", "Rename one of them."},
+	{RuleExpired, Warning, "An API key or an exception has expired.", "Remove it, or replace it with a new one; an expired grant is never honoured."},
 }
 
 // Lookup returns the rule with the given code.

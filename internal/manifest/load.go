@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/cairn-gitops/cairn/internal/diag"
 )
@@ -47,7 +48,7 @@ func loadJSON(e Entry, b []byte, opts Options) ([]*Document, []diag.Finding) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, append(findings, diag.Finding{File: e.Path, Line: 1, Column: 1, Rule: diag.RuleNotADocument, Severity: diag.Error,
-			Message: fmt.Sprintf("expected a JSON object holding a %s, found %s", e.Kind, typeName(v))})
+			Message: fmt.Sprintf("expected a JSON object holding %s, found %s", article(e.Kind), typeName(v))})
 	}
 	doc := &Document{File: e.Path, Value: m, Sources: []string{e.Path}, raw: b, locate: locate}
 	if bad := checkEnvelope(doc, e.Kind); len(bad) > 0 {
@@ -77,11 +78,11 @@ func checkEnvelope(d *Document, want string) []diag.Finding {
 	}
 	switch {
 	case kind == "":
-		out = append(out, at("/kind", diag.RuleUnknownKind, fmt.Sprintf("missing kind; a document here must be kind %s", want)))
+		out = append(out, at("/kind", diag.RuleUnknownKind, fmt.Sprintf("missing kind; this file must hold %s", article(want))))
 	case !knownKinds[kind]:
-		out = append(out, at("/kind", diag.RuleUnknownKind, fmt.Sprintf("unknown kind %q; a document here must be kind %s", kind, want)))
+		out = append(out, at("/kind", diag.RuleUnknownKind, fmt.Sprintf("unknown kind %q; this file must hold %s", kind, article(want))))
 	case kind != want:
-		out = append(out, at("/kind", diag.RuleWrongKind, fmt.Sprintf("a %s does not belong in %s; this file must hold a %s", kind, d.File, want)))
+		out = append(out, at("/kind", diag.RuleWrongKind, fmt.Sprintf("%s does not belong in %s; this file must hold %s", article(kind), d.File, article(want))))
 	}
 	return out
 }
@@ -113,4 +114,12 @@ func typeName(v any) string {
 	default:
 		return "a number"
 	}
+}
+
+// article prefixes a kind with "a" or "an".
+func article(kind string) string {
+	if kind != "" && strings.ContainsRune("AEIOU", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
 }

@@ -7,28 +7,59 @@ import (
 )
 
 // credentialPatterns are shapes of well-known secrets. A match is reported
-// by name only; the value itself never leaves this package.
+// by name only; the value itself never leaves this package. Each pattern
+// names a literal hint that every match contains, so that the regular
+// expression runs only on the few strings that could match.
 var credentialPatterns = []struct {
 	what string
+	hint string
 	re   *regexp.Regexp
 }{
-	{"a private key", regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY`)},
-	{"a certificate bundle with a key", regexp.MustCompile(`PRIVATE KEY-----`)},
-	{"an AWS access key", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
-	{"a Stripe-style live key", regexp.MustCompile(`\b(sk|rk|pk)_live_[A-Za-z0-9]{10,}`)},
-	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
-	{"a JSON Web Token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)},
-	{"a cairn API key", regexp.MustCompile(`\bcairn_[A-Za-z0-9]{20,}`)},
-	{"a password inside a URL", regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+	{"a private key", "PRIVATE KEY", regexp.MustCompile(`PRIVATE KEY-----`)},
+	{"an AWS access key", "AKIA", regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
+	{"an AWS access key", "ASIA", regexp.MustCompile(`\bASIA[0-9A-Z]{16}\b`)},
+	{"a GitHub token", "gh", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
+	{"a GitHub token", "github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{40,}`)},
+	{"a Slack token", "xox", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
+	{"a Stripe-style live key", "_live_", regexp.MustCompile(`\b(sk|rk|pk)_live_[A-Za-z0-9]{10,}`)},
+	{"a Google API key", "AIza", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"a JSON Web Token", "eyJ", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)},
+	{"a cairn API key", "cairn_", regexp.MustCompile(`\bcairn_[A-Za-z0-9]{20,}`)},
+	{"a password inside a URL", "@", regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
 }
 
-// sensitiveName matches field and variable names that hold secrets.
-var sensitiveName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|pwd|secret|token|api_?key|private_?key|credential|passphrase|auth_?key|access_?key)`)
+// sensitiveWords appear in the names of fields and variables that hold
+// secrets; names are compared in lower case with "_" and "-" removed.
+var sensitiveWords = []string{"password", "passwd", "pwd", "secret", "token", "apikey", "privatekey",
+	"credential", "passphrase", "authkey", "accesskey"}
 
-// keyShaped is the alphabet of base64, base64url and hex keys.
-var keyShaped = regexp.MustCompile(`^[A-Za-z0-9+/=_-]{24,}$`)
+// sensitiveName reports a field or variable name that suggests a secret.
+func sensitiveName(name string) bool {
+	if len(name) < 3 {
+		return false
+	}
+	var buf [64]byte
+	n := buf[:0]
+	for i := 0; i < len(name) && len(n) < len(buf); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		n = append(n, c)
+	}
+	for _, w := range sensitiveWords {
+		if strings.Contains(string(n), w) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyShaped is the alphabet of base64 and base64url keys.
+var keyShaped = regexp.MustCompile(`^[A-Za-z0-9+/=_-]{20,}$`)
 
 // credentialKind says what a string at a field named key looks like, or ""
 // when it does not look like a credential. siblingName is the "name" of the
@@ -37,18 +68,20 @@ func credentialKind(key, siblingName, s string) string {
 	if s == "" {
 		return ""
 	}
-	for _, p := range credentialPatterns {
-		if p.re.MatchString(s) {
-			return p.what
+	if len(s) >= 8 {
+		for _, p := range credentialPatterns {
+			if strings.Contains(s, p.hint) && p.re.MatchString(s) {
+				return p.what
+			}
 		}
 	}
-	if sensitiveName.MatchString(key) {
+	if sensitiveName(key) {
 		return "a literal secret in a field named " + key
 	}
-	if key == "value" && sensitiveName.MatchString(siblingName) && !strings.HasPrefix(s, "/") {
+	if key == "value" && sensitiveName(siblingName) && !strings.HasPrefix(s, "/") {
 		return "a literal secret in a variable named " + siblingName
 	}
-	if keyShaped.MatchString(s) && hasLetterAndDigit(s) && entropy(s) >= 4.3 {
+	if looksRandom(s) {
 		return "a random key (a long high-entropy string)"
 	}
 	return ""
@@ -70,10 +103,25 @@ func entropy(s string) float64 {
 	return h
 }
 
-func hasLetterAndDigit(s string) bool {
-	return strings.ContainsAny(s, "0123456789") && strings.IndexFunc(s, func(r rune) bool {
-		return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
-	}) >= 0
+// looksRandom reports a generated key: a run of at least 20 characters with
+// no separator, mixing upper case, lower case and digits, with high entropy.
+// Names such as "lse-fix-credentials-0042" are made of short words and pass.
+func looksRandom(s string) bool {
+	if !keyShaped.MatchString(s) {
+		return false
+	}
+	for _, seg := range strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == '/' || r == '.' }) {
+		if len(seg) >= 20 && mixedClasses(seg) && entropy(seg) >= 3.8 {
+			return true
+		}
+	}
+	return false
+}
+
+func mixedClasses(s string) bool {
+	return strings.ContainsAny(s, "0123456789") &&
+		strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") &&
+		strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 }
 
 // credentialHit is one literal credential found in a document.
@@ -93,7 +141,7 @@ func scanCredentials(v any) []credentialHit {
 			name, _ := t["name"].(string)
 			for k, child := range t {
 				p := ptr + "/" + escapeToken(k)
-				if what := credentialKind("", "", k); what != "" && !sensitiveName.MatchString(k) {
+				if what := credentialKind("", "", k); what != "" && !sensitiveName(k) {
 					hits = append(hits, credentialHit{p, what + " used as a field name"})
 				}
 				walk(child, p, k, name)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // time zones resolve the same on every machine
 
@@ -15,28 +16,28 @@ import (
 )
 
 // documentRules are the rules that need one decoded document.
-func documentRules(d *manifest.Document, typed any) []diag.Finding {
+func (e ruleEnv) documentRules(d *manifest.Document, typed any) []diag.Finding {
 	switch t := typed.(type) {
 	case *v1.Adapter:
-		return adapterRules(d, t)
+		return e.adapterRules(d, t)
 	case *v1.SecurityConfig:
-		return securityRules(d, t)
+		return e.securityRules(d, t)
 	case *v1.ChangePolicy:
-		return policyRules(d, t)
+		return e.policyRules(d, t)
 	}
 	return nil
 }
 
-func adapterRules(d *manifest.Document, a *v1.Adapter) []diag.Finding {
+func (e ruleEnv) adapterRules(d *manifest.Document, a *v1.Adapter) []diag.Finding {
 	var out []diag.Finding
 	if l := a.Spec.Listen; l != nil {
 		out = append(out, checkCIDRs(d, "/spec/listen/allowedSources", l.AllowedSources)...)
 	}
-	if e := a.Spec.Egress; e != nil {
-		out = append(out, checkCIDRs(d, "/spec/egress/cidrs", e.CIDRs)...)
+	if eg := a.Spec.Egress; eg != nil {
+		out = append(out, checkCIDRs(d, "/spec/egress/cidrs", eg.CIDRs)...)
 	}
 	if f := a.Spec.FIX; f != nil && f.Schedule != nil {
-		out = append(out, checkTimezone(d, "/spec/fix/schedule/timezone", f.Schedule.Timezone)...)
+		out = append(out, e.checkTimezone(d, "/spec/fix/schedule/timezone", f.Schedule.Timezone)...)
 	}
 	return out
 }
@@ -57,8 +58,25 @@ func checkCIDRs(d *manifest.Document, base string, cidrs []string) []diag.Findin
 	return out
 }
 
-func checkTimezone(d *manifest.Document, ptr, tz string) []diag.Finding {
-	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+// ruleEnv is what rules need beyond the documents: the time (for expiry)
+// and a cache of time zone lookups, which read the embedded database.
+type ruleEnv struct {
+	now   time.Time
+	zones *sync.Map // name -> bool
+}
+
+func (e ruleEnv) knownZone(tz string) bool {
+	if ok, hit := e.zones.Load(tz); hit {
+		return ok.(bool)
+	}
+	_, err := time.LoadLocation(tz)
+	ok := err == nil && tz != "Local"
+	e.zones.Store(tz, ok)
+	return ok
+}
+
+func (e ruleEnv) checkTimezone(d *manifest.Document, ptr, tz string) []diag.Finding {
+	if !e.knownZone(tz) {
 		return []diag.Finding{at(d, ptr, diag.RuleUnknownTimezone, fmt.Sprintf("%q is not a known IANA time zone", tz))}
 	}
 	return nil
@@ -78,7 +96,7 @@ func isOpen(sources []string) (bool, string) {
 }
 
 // crossRules are the rules that span documents.
-func crossRules(r *Result, entries []manifest.Entry) []diag.Finding {
+func (e ruleEnv) crossRules(r *Result, entries []manifest.Entry) []diag.Finding {
 	var out []diag.Finding
 	if !slices.ContainsFunc(entries, func(e manifest.Entry) bool { return e.Path == manifest.RepositoryFile }) {
 		out = append(out, diag.Finding{File: manifest.RepositoryFile, Rule: diag.RuleMissingRepository, Severity: diag.Error,
@@ -86,7 +104,7 @@ func crossRules(r *Result, entries []manifest.Entry) []diag.Finding {
 	}
 	out = append(out, environmentRules(r)...)
 	out = append(out, uniquenessRules(r)...)
-	out = append(out, acceptorRules(r)...)
+	out = append(out, e.acceptorRules(r)...)
 	out = append(out, referenceRules(r)...)
 	return out
 }
@@ -132,7 +150,7 @@ func uniquenessRules(r *Result) []diag.Finding {
 	return out
 }
 
-func acceptorRules(r *Result) []diag.Finding {
+func (e ruleEnv) acceptorRules(r *Result) []diag.Finding {
 	var out []diag.Finding
 	ports := map[string]Adapter{}
 	for _, a := range r.Adapters {
@@ -148,7 +166,7 @@ func acceptorRules(r *Result) []diag.Finding {
 			ports[k] = a
 		}
 		if open, why := isOpen(l.AllowedSources); open {
-			if ok, note := openAllowed(r.Policy, a.Adapter); !ok {
+			if ok, note := e.openAllowed(r.Policy, a.Adapter); !ok {
 				out = append(out, at(a.Doc, "/spec/listen/allowedSources", diag.RuleOpenAcceptor,
 					fmt.Sprintf("acceptor %q %s; list the counterparty's IP ranges, or grant an exception in policy.json%s", a.Metadata.Name, why, note)))
 			}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/diag"
@@ -21,12 +22,15 @@ type Options struct {
 	Manifest manifest.Options
 	// Workers is how many files are read and checked at once; 0 means GOMAXPROCS.
 	Workers int
+	// Now tells the time, for expiry of API keys and exceptions; nil means time.Now.
+	Now func() time.Time
 }
 
 // Validator checks repositories. It is safe for concurrent use.
 type Validator struct {
 	schemas *schema.Set
 	opts    Options
+	zones   sync.Map // time zone name -> known
 }
 
 // New compiles the schemas once for many validations.
@@ -37,6 +41,9 @@ func New(opts Options) (*Validator, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return &Validator{schemas: set, opts: opts}, nil
 }
@@ -81,6 +88,7 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	env := ruleEnv{now: v.opts.Now(), zones: &v.zones}
 	perFile := make([][]checked, len(entries))
 	loadFindings := make([][]diag.Finding, len(entries))
 	var wg sync.WaitGroup
@@ -93,7 +101,7 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 				docs, fs := manifest.LoadFile(ctx, fsys, entries[i], v.opts.Manifest)
 				loadFindings[i] = fs
 				for _, d := range docs {
-					perFile[i] = append(perFile[i], v.checkDocument(d))
+					perFile[i] = append(perFile[i], v.checkDocument(env, d))
 				}
 			}
 		}()
@@ -119,14 +127,14 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 			res.collect(c)
 		}
 	}
-	res.Findings = append(res.Findings, crossRules(res, entries)...)
+	res.Findings = append(res.Findings, env.crossRules(res, entries)...)
 	diag.Sort(res.Findings)
 	return res, nil
 }
 
 // checkDocument applies the schema, the credential scan, strict decoding and
 // the rules that need only this document.
-func (v *Validator) checkDocument(d *manifest.Document) checked {
+func (v *Validator) checkDocument(env ruleEnv, d *manifest.Document) checked {
 	c := checked{doc: d}
 	hits := scanCredentials(d.Value)
 	secret := map[string]bool{}
@@ -156,7 +164,7 @@ func (v *Validator) checkDocument(d *manifest.Document) checked {
 		return c
 	}
 	c.typed = typed
-	c.findings = append(c.findings, documentRules(d, typed)...)
+	c.findings = append(c.findings, env.documentRules(d, typed)...)
 	return c
 }
 

@@ -1,0 +1,2 @@
+local creds = importstr '../../../../../../etc/passwd';
+{ apiVersion: 'cairn.dev/v1alpha1', kind: 'Adapter', metadata: { name: creds } }

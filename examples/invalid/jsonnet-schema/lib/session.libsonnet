@@ -1,0 +1,16 @@
+{
+  initiator(venue, port):: {
+    apiVersion: 'cairn.dev/v1alpha1',
+    kind: 'Adapter',
+    metadata: { name: venue + '-fix', environment: 'prod' },
+    spec: {
+      protocol: 'fix',
+      role: 'initiator',
+      fix: { version: 'FIX.4.4', senderCompID: 'ACME', targetCompID: std.asciiUpper(venue) },
+      connect: {
+        host: 'fix.' + venue + '.example.net',
+        port: port,
+      },
+    },
+  },
+}
