@@ -10,12 +10,16 @@ import (
 	"syscall"
 
 	"github.com/cairn-gitops/cairn/internal/cli"
+	"github.com/cairn-gitops/cairn/internal/manifest"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	if code, served := manifest.ServeChild(); served { // the Jsonnet sandbox
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.NewRoot(version, cli.Streams{Out: os.Stdout, Err: os.Stderr}).ExecuteContext(ctx)
 	stop()

@@ -8,7 +8,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/go-jsonnet"
 	"github.com/google/go-jsonnet/ast"
@@ -62,47 +61,74 @@ func loadJsonnet(ctx context.Context, fsys fs.FS, e Entry, src []byte, opts Opti
 }
 
 // evalJsonnet runs one program with imports confined to the repository and
-// bounded stack and time. It returns the JSON output and the files read.
-//
-// go-jsonnet cannot be interrupted: on timeout the evaluation is abandoned
-// and its goroutine runs on until the program ends or the process exits.
+// bounded stack, time and memory. It returns the JSON output and the files
+// read. Unless opts.JsonnetInProcess is set it runs the program in a child
+// process (see sandbox.go), because go-jsonnet cannot be interrupted and a
+// hostile program can exhaust the Go stack, which no recover can catch.
 func evalJsonnet(ctx context.Context, fsys fs.FS, file string, src []byte, opts Options) (string, []string, *diag.Finding) {
 	imp := &importer{fsys: fsys, max: opts.MaxFileBytes, deps: map[string]bool{file: true}}
-	ef := &errorCapture{}
-	vm := jsonnet.MakeVM()
-	vm.MaxStack = opts.JsonnetMaxStack
-	vm.Importer(imp)
-	vm.ErrorFormatter = ef
+	ctx, cancel := context.WithTimeout(ctx, opts.JsonnetTimeout)
+	defer cancel()
+	var out string
+	var f *diag.Finding
+	if opts.JsonnetInProcess {
+		out, f = evalInProcess(ctx, imp, file, src, opts.JsonnetMaxStack)
+	} else {
+		out, f = evalInChild(ctx, imp, file, src, opts.JsonnetMaxStack)
+	}
+	if f != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			t := fileFinding(file, diag.RuleJsonnet, fmt.Sprintf("evaluation did not finish within %s (infinite recursion?)", opts.JsonnetTimeout))
+			return "", nil, &t
+		}
+		if imp.escape() != "" {
+			f.Rule = diag.RuleImportEscape
+		}
+		return "", nil, f
+	}
+	return out, imp.sources(), nil
+}
+
+// evalInProcess evaluates in a goroutine of this process. On timeout the
+// evaluation is abandoned; its goroutine runs on until it ends by itself.
+func evalInProcess(ctx context.Context, imp *importer, file string, src []byte, maxStack int) (string, *diag.Finding) {
 	type result struct {
 		out string
-		err error
+		f   *diag.Finding
 	}
 	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- result{err: fmt.Errorf("jsonnet evaluation panicked: %v", r)}
+				f := fileFinding(file, diag.RuleJsonnet, fmt.Sprintf("evaluation failed: %v", r))
+				done <- result{f: &f}
 			}
 		}()
-		out, err := vm.EvaluateAnonymousSnippet(file, string(src))
-		done <- result{out, err}
+		out, f := evaluate(file, src, maxStack, imp)
+		done <- result{out, f}
 	}()
-	timer := time.NewTimer(opts.JsonnetTimeout)
-	defer timer.Stop()
 	select {
 	case r := <-done:
-		if r.err != nil {
-			f := ef.finding(file, r.err, imp.escape())
-			return "", nil, &f
-		}
-		return r.out, imp.sources(), nil
-	case <-timer.C:
-		f := fileFinding(file, diag.RuleJsonnet, fmt.Sprintf("evaluation did not finish within %s (infinite recursion?)", opts.JsonnetTimeout))
-		return "", nil, &f
+		return r.out, r.f
 	case <-ctx.Done():
 		f := fileFinding(file, diag.RuleJsonnet, fmt.Sprintf("evaluation cancelled: %v", ctx.Err()))
-		return "", nil, &f
+		return "", &f
 	}
+}
+
+// evaluate runs the program on a fresh VM whose imports go through imp.
+func evaluate(file string, src []byte, maxStack int, imp jsonnet.Importer) (string, *diag.Finding) {
+	ef := &errorCapture{}
+	vm := jsonnet.MakeVM()
+	vm.MaxStack = maxStack
+	vm.Importer(imp)
+	vm.ErrorFormatter = ef
+	out, err := vm.EvaluateAnonymousSnippet(file, string(src))
+	if err != nil {
+		f := ef.finding(file, err)
+		return "", &f
+	}
+	return out, nil
 }
 
 // importer resolves imports relative to the importing file, then under lib/,
@@ -119,49 +145,61 @@ type importer struct {
 
 // Import implements jsonnet.Importer.
 func (im *importer) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {
+	b, foundAt, err := im.lookup(importedFrom, importedPath)
+	if err != nil {
+		return jsonnet.Contents{}, "", err
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	c, ok := im.contents[foundAt]
+	if !ok {
+		c = jsonnet.MakeContentsRaw(b)
+		if im.contents == nil {
+			im.contents = map[string]jsonnet.Contents{}
+		}
+		im.contents[foundAt] = c
+	}
+	return c, foundAt, nil
+}
+
+// lookup finds and reads an import: next to the importing file, then under
+// lib/; never outside the repository and never through a symbolic link.
+func (im *importer) lookup(importedFrom, importedPath string) ([]byte, string, error) {
 	if path.IsAbs(importedPath) {
-		return jsonnet.Contents{}, "", im.refuse(importedPath, "absolute paths are outside the repository")
+		return nil, "", im.refuse(importedPath, "absolute paths are outside the repository")
 	}
 	candidates := []string{path.Join(path.Dir(importedFrom), importedPath), path.Join(LibDir, importedPath)}
 	for _, c := range candidates {
 		if c == ".." || strings.HasPrefix(c, "../") {
-			return jsonnet.Contents{}, "", im.refuse(importedPath, "it leads outside the repository")
+			return nil, "", im.refuse(importedPath, "it leads outside the repository")
 		}
 		info, err := fs.Lstat(im.fsys, c)
 		if err != nil {
 			continue
 		}
 		if info.Mode()&fs.ModeSymlink != 0 {
-			return jsonnet.Contents{}, "", im.refuse(importedPath, "it is a symbolic link, which cairn never follows")
+			return nil, "", im.refuse(importedPath, "it is a symbolic link, which cairn never follows")
 		}
 		if !info.Mode().IsRegular() {
 			continue
 		}
 		return im.read(c)
 	}
-	return jsonnet.Contents{}, "", fmt.Errorf("import %q: no such file next to %s or under %s/", importedPath, importedFrom, LibDir)
+	return nil, "", fmt.Errorf("import %q: no such file next to %s or under %s/", importedPath, importedFrom, LibDir)
 }
 
-func (im *importer) read(p string) (jsonnet.Contents, string, error) {
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	if c, ok := im.contents[p]; ok {
-		return c, p, nil
-	}
+func (im *importer) read(p string) ([]byte, string, error) {
 	b, f := readFile(im.fsys, p, im.max)
 	if f != nil {
-		return jsonnet.Contents{}, "", fmt.Errorf("import %s: %s", p, f.Message)
+		return nil, "", fmt.Errorf("import %s: %s", p, f.Message)
 	}
 	if _, f := checkText(p, b); f != nil {
-		return jsonnet.Contents{}, "", fmt.Errorf("import %s: %s", p, f.Message)
+		return nil, "", fmt.Errorf("import %s: %s", p, f.Message)
 	}
-	c := jsonnet.MakeContentsRaw(trimBOM(b))
-	if im.contents == nil {
-		im.contents = map[string]jsonnet.Contents{}
-	}
-	im.contents[p] = c
+	im.mu.Lock()
 	im.deps[p] = true
-	return c, p, nil
+	im.mu.Unlock()
+	return trimBOM(b), p, nil
 }
 
 func (im *importer) refuse(p, why string) error {
@@ -202,15 +240,11 @@ func (e *errorCapture) SetMaxStackTraceSize(int)                 {}
 func (e *errorCapture) SetColorFormatter(jsonnet.ColorFormatter) {}
 
 // finding turns an evaluation error into a finding at its location.
-func (e *errorCapture) finding(file string, err error, escaped string) diag.Finding {
+func (e *errorCapture) finding(file string, err error) diag.Finding {
 	e.mu.Lock()
 	raw := e.last
 	e.mu.Unlock()
-	rule := diag.RuleJsonnet
-	if escaped != "" {
-		rule = diag.RuleImportEscape
-	}
-	f := diag.Finding{File: file, Line: 1, Column: 1, Rule: rule, Severity: diag.Error, Message: err.Error()}
+	f := diag.Finding{File: file, Line: 1, Column: 1, Rule: diag.RuleJsonnet, Severity: diag.Error, Message: err.Error()}
 	var loc ast.LocationRange
 	var rt jsonnet.RuntimeError
 	var st interface{ Loc() ast.LocationRange }
