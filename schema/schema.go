@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -39,21 +40,26 @@ type Violation struct {
 	Message string
 }
 
-// Set is the compiled schemas of every kind. It is safe for concurrent use.
+// Set is the schemas of every kind, each compiled on first use (compiling
+// checks a schema against the draft 2020-12 meta-schema, which costs
+// milliseconds). It is safe for concurrent use.
 type Set struct {
-	byKind map[string]*jsonschema.Schema
-	raw    map[string]any // file name -> decoded schema, for descriptions
+	raw   map[string]any // file name -> schema with $refs inlined, for messages
+	kinds map[string]*lazySchema
 }
 
-// Load compiles the embedded schemas.
+type lazySchema struct {
+	once sync.Once
+	file string
+	doc  []byte
+	sch  *jsonschema.Schema
+	err  error
+}
+
+// Load reads the embedded schemas and inlines their $refs. Each kind's
+// schema compiles when it is first used; Compile compiles them all now.
 func Load() (*Set, error) {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
-	c.AssertFormat = true
-	c.LoadURL = func(u string) (io.ReadCloser, error) {
-		return nil, fmt.Errorf("schema %s: only embedded schemas are loaded", u)
-	}
-	s := &Set{byKind: map[string]*jsonschema.Schema{}, raw: map[string]any{}}
+	raw := map[string]any{}
 	entries, err := files.ReadDir(".")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded schemas: %w", err)
@@ -67,43 +73,63 @@ func Load() (*Set, error) {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			return nil, fmt.Errorf("decode schema %s: %w", e.Name(), err)
 		}
-		s.raw[e.Name()] = doc
+		raw[e.Name()] = doc
 	}
-	inlined := map[string]any{}
-	for name := range s.raw {
-		doc, err := inlineRefs(s.raw, name)
+	s := &Set{raw: map[string]any{}, kinds: map[string]*lazySchema{}}
+	for name := range raw {
+		doc, err := inlineRefs(raw, name)
 		if err != nil {
 			return nil, fmt.Errorf("inline schema %s: %w", name, err)
 		}
-		inlined[name] = doc
+		s.raw[name] = doc
 	}
-	for name, doc := range inlined {
-		b, err := json.Marshal(doc)
-		if err != nil {
-			return nil, fmt.Errorf("encode schema %s: %w", name, err)
-		}
-		if err := c.AddResource(BaseURL+name, bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("add schema %s: %w", name, err)
-		}
-	}
-	s.raw = inlined
 	for kind, file := range kindFiles {
 		if _, ok := s.raw[file]; !ok {
 			continue // a kind whose schema is not written yet is reported as unknown
 		}
-		sch, err := c.Compile(BaseURL + file)
+		b, err := json.Marshal(s.raw[file])
 		if err != nil {
-			return nil, fmt.Errorf("compile schema %s: %w", file, err)
+			return nil, fmt.Errorf("encode schema %s: %w", file, err)
 		}
-		s.byKind[kind] = sch
+		s.kinds[kind] = &lazySchema{file: file, doc: b}
 	}
 	return s, nil
 }
 
+// compile compiles one self-contained (inlined) schema with no loader: a
+// schema can never reach the network or the file system.
+func (l *lazySchema) compile() (*jsonschema.Schema, error) {
+	l.once.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.Draft = jsonschema.Draft2020
+		c.AssertFormat = true
+		c.LoadURL = func(u string) (io.ReadCloser, error) {
+			return nil, fmt.Errorf("schema %s: only embedded schemas are loaded", u)
+		}
+		if l.err = c.AddResource(BaseURL+l.file, bytes.NewReader(l.doc)); l.err != nil {
+			return
+		}
+		if l.sch, l.err = c.Compile(BaseURL + l.file); l.err != nil {
+			l.err = fmt.Errorf("compile schema %s: %w", l.file, l.err)
+		}
+	})
+	return l.sch, l.err
+}
+
+// Compile compiles every kind's schema now, reporting the first error.
+func (s *Set) Compile() error {
+	for _, kind := range s.Kinds() {
+		if _, err := s.kinds[kind].compile(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Kinds returns the kinds the set validates, sorted.
 func (s *Set) Kinds() []string {
-	kinds := make([]string, 0, len(s.byKind))
-	for k := range s.byKind {
+	kinds := make([]string, 0, len(s.kinds))
+	for k := range s.kinds {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
@@ -111,17 +137,21 @@ func (s *Set) Kinds() []string {
 }
 
 // Has reports whether kind has a schema.
-func (s *Set) Has(kind string) bool { return s.byKind[kind] != nil }
+func (s *Set) Has(kind string) bool { return s.kinds[kind] != nil }
 
 // Validate checks a decoded document (maps, slices, strings, bools, nil and
 // json.Number or float64) against the schema of kind. It returns nil when the
 // document is valid. An unknown kind is an error.
 func (s *Set) Validate(kind string, doc any) ([]Violation, error) {
-	sch := s.byKind[kind]
-	if sch == nil {
+	l := s.kinds[kind]
+	if l == nil {
 		return nil, fmt.Errorf("no schema for kind %q", kind)
 	}
-	err := sch.Validate(doc)
+	sch, err := l.compile()
+	if err != nil {
+		return nil, err
+	}
+	err = sch.Validate(doc)
 	if err == nil {
 		return nil, nil
 	}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,5 +93,19 @@ func TestValidateAdapter(t *testing.T) {
 				t.Fatalf("want one violation at %s containing %q, got %+v", tt.pointer, tt.message, got)
 			}
 		})
+	}
+}
+
+func TestEverySchemaCompiles(t *testing.T) {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Adapter", "ChangePolicy", "Repository", "SecurityConfig"}
+	if got := set.Kinds(); !slices.Equal(got, want) {
+		t.Fatalf("kinds %v, want %v", got, want)
 	}
 }

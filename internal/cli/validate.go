@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,12 @@ func runValidate(cmd *cobra.Command, dir, version string, f validateFlags, s Str
 	}
 	if !info.IsDir() {
 		return fmt.Errorf("repository %s is not a directory", dir)
+	}
+	if os.Getenv("GOGC") == "" {
+		// A validation allocates a lot of short-lived garbage (the schema
+		// library's bookkeeping) over a small live heap: collecting less often
+		// saves about a tenth of the CPU for a little more memory.
+		debug.SetGCPercent(200)
 	}
 	v, err := validate.New(validate.Options{Manifest: manifest.Options{MaxFileBytes: f.maxFileBytes, JsonnetTimeout: f.jsonnetTimeout}})
 	if err != nil {

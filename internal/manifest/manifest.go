@@ -1,8 +1,6 @@
 package manifest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -121,16 +119,7 @@ func (d *Document) Position(ptr string) Position {
 // Decode decodes the document strictly into v: a field v does not declare
 // is an error.
 func (d *Document) Decode(v any) error {
-	raw := d.raw
-	if raw == nil {
-		var err error
-		if raw, err = json.Marshal(d.Value); err != nil {
-			return fmt.Errorf("encode %s: %w", d.Ref(), err)
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeTree(d.Value, v); err != nil {
 		return fmt.Errorf("decode %s: %w", d.Ref(), err)
 	}
 	return nil
@@ -246,24 +235,49 @@ func fileFinding(p, rule, msg string) diag.Finding {
 	return diag.Finding{File: p, Line: 1, Column: 1, Rule: rule, Severity: r.Severity, Message: msg}
 }
 
-// readFile reads one file, refusing one larger than max without reading it whole.
+// readFile reads one file, refusing one larger than max without reading it.
 func readFile(fsys fs.FS, p string, max int64) ([]byte, *diag.Finding) {
+	cannot := func(err error) ([]byte, *diag.Finding) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		f := fileFinding(p, diag.RuleSyntax, fmt.Sprintf("cannot read: %v", err))
+		return nil, &f
+	}
+	tooLarge := func() ([]byte, *diag.Finding) {
+		f := fileFinding(p, diag.RuleTooLarge, fmt.Sprintf("file is larger than the limit of %d bytes", max))
+		return nil, &f
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
-		ff := fileFinding(p, diag.RuleSyntax, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
-		return nil, &ff
+		return cannot(err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		ff := fileFinding(p, diag.RuleSyntax, fmt.Sprintf("cannot read: %v", err))
-		return nil, &ff
+	size := int64(512)
+	if info, err := f.Stat(); err == nil && info.Size() > 0 {
+		if info.Size() > max {
+			return tooLarge()
+		}
+		size = info.Size() + 1 // one more byte to see the end of the file
 	}
-	if int64(len(b)) > max {
-		ff := fileFinding(p, diag.RuleTooLarge, fmt.Sprintf("file is larger than the limit of %d bytes", max))
-		return nil, &ff
+	b := make([]byte, 0, size)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > max {
+			return tooLarge()
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return cannot(err)
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
 	}
-	return b, nil
 }
 
 // checkText rejects bytes that are not UTF-8 and strips a byte order mark.

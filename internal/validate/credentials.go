@@ -58,9 +58,6 @@ func sensitiveName(name string) bool {
 	return false
 }
 
-// keyShaped is the alphabet of base64 and base64url keys.
-var keyShaped = regexp.MustCompile(`^[A-Za-z0-9+/=_-]{20,}$`)
-
 // credentialKind says what a string at a field named key looks like, or ""
 // when it does not look like a credential. siblingName is the "name" of the
 // object holding the value, for {"name": "FIX_PASSWORD", "value": "..."}.
@@ -107,7 +104,7 @@ func entropy(s string) float64 {
 // no separator, mixing upper case, lower case and digits, with high entropy.
 // Names such as "lse-fix-credentials-0042" are made of short words and pass.
 func looksRandom(s string) bool {
-	if !keyShaped.MatchString(s) {
+	if len(s) < 20 || !keyShaped(s) {
 		return false
 	}
 	for _, seg := range strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == '/' || r == '.' }) {
@@ -116,6 +113,17 @@ func looksRandom(s string) bool {
 		}
 	}
 	return false
+}
+
+// keyShaped reports a string entirely in the base64 and base64url alphabets.
+func keyShaped(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func mixedClasses(s string) bool {
@@ -131,31 +139,49 @@ type credentialHit struct {
 }
 
 // scanCredentials walks a decoded document for literal credentials, in
-// values and in keys.
+// values and in keys. Pointers are built only for hits: the walk itself
+// allocates nothing.
 func scanCredentials(v any) []credentialHit {
-	var hits []credentialHit
-	var walk func(v any, ptr, key, sibling string)
-	walk = func(v any, ptr, key, sibling string) {
-		switch t := v.(type) {
-		case map[string]any:
-			name, _ := t["name"].(string)
-			for k, child := range t {
-				p := ptr + "/" + escapeToken(k)
-				if what := credentialKind("", "", k); what != "" && !sensitiveName(k) {
-					hits = append(hits, credentialHit{p, what + " used as a field name"})
-				}
-				walk(child, p, k, name)
+	s := &credScan{}
+	s.walk(v, "", "")
+	return s.hits
+}
+
+type credScan struct {
+	path []string
+	hits []credentialHit
+}
+
+func (s *credScan) hit(what string) {
+	var b strings.Builder
+	for _, t := range s.path {
+		b.WriteByte('/')
+		b.WriteString(escapeToken(t))
+	}
+	s.hits = append(s.hits, credentialHit{b.String(), what})
+}
+
+func (s *credScan) walk(v any, key, sibling string) {
+	switch t := v.(type) {
+	case map[string]any:
+		name, _ := t["name"].(string)
+		for k, child := range t {
+			s.path = append(s.path, k)
+			if what := credentialKind("", "", k); what != "" && !sensitiveName(k) {
+				s.hit(what + " used as a field name")
 			}
-		case []any:
-			for i, child := range t {
-				walk(child, ptr+"/"+itoa(i), key, sibling)
-			}
-		case string:
-			if what := credentialKind(key, sibling, t); what != "" {
-				hits = append(hits, credentialHit{ptr, what})
-			}
+			s.walk(child, k, name)
+			s.path = s.path[:len(s.path)-1]
+		}
+	case []any:
+		for i, child := range t {
+			s.path = append(s.path, itoa(i))
+			s.walk(child, key, sibling)
+			s.path = s.path[:len(s.path)-1]
+		}
+	case string:
+		if what := credentialKind(key, sibling, t); what != "" {
+			s.hit(what)
 		}
 	}
-	walk(v, "", "", "")
-	return hits
 }
