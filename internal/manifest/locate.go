@@ -124,3 +124,24 @@ func tokens(ptr string) []string {
 	}
 	return parts
 }
+
+// Resolve returns the value at a JSON pointer inside a decoded document, or
+// nil when there is none.
+func Resolve(doc any, ptr string) any {
+	cur := doc
+	for _, tok := range tokens(ptr) {
+		switch v := cur.(type) {
+		case map[string]any:
+			cur = v[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(v) {
+				return nil
+			}
+			cur = v[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}

@@ -25,7 +25,7 @@ const ChildEnv = "CAIRN_JSONNET_CHILD"
 
 // Limits of the child process.
 const (
-	childMaxStack   = 256 << 20 // Go stack per goroutine
+	childMaxStack   = 64 << 20 // Go stack per goroutine: a deep recursion fails fast
 	childMaxAddress = 4 << 30   // address space: bounds the memory a program can take
 )
 

@@ -61,12 +61,17 @@ func location(f diag.Finding) string {
 	}
 }
 
+// oneLine keeps a value on its line: a file name or message holding a line
+// break could otherwise forge a line of its own (a GitHub workflow command
+// such as "::warning", read from the text output of a CI step).
+var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
 func writeText(w io.Writer, findings []diag.Finding, s Summary) error {
 	var b strings.Builder
 	for _, f := range findings {
-		fmt.Fprintf(&b, "%s: %s [%s] %s", location(f), f.Severity, f.Rule, f.Message)
+		fmt.Fprintf(&b, "%s: %s [%s] %s", oneLine.Replace(location(f)), f.Severity, f.Rule, oneLine.Replace(f.Message))
 		if f.Pointer != "" {
-			fmt.Fprintf(&b, " (at %s)", f.Pointer)
+			fmt.Fprintf(&b, " (at %s)", oneLine.Replace(f.Pointer))
 		}
 		b.WriteByte('\n')
 	}
@@ -152,8 +157,11 @@ func writeJUnit(w io.Writer, findings []diag.Finding, s Summary) error {
 			if f.Severity != diag.Error {
 				continue
 			}
-			c.Failures = append(c.Failures, junitFailure{Message: f.Message, Type: f.Rule,
-				Text: fmt.Sprintf("%s: [%s] %s (at %q)", location(f), f.Rule, f.Message, f.Pointer)})
+			text := fmt.Sprintf("%s: [%s] %s", location(f), f.Rule, f.Message)
+			if f.Pointer != "" {
+				text += fmt.Sprintf(" (at %s)", f.Pointer)
+			}
+			c.Failures = append(c.Failures, junitFailure{Message: f.Message, Type: f.Rule, Text: text})
 		}
 		if len(c.Failures) > 0 {
 			suite.Failures++

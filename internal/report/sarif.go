@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"net/url"
 
 	"github.com/cairn-gitops/cairn/internal/diag"
 )
@@ -15,8 +16,10 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool sarifTool `json:"tool"`
+	// ColumnKind says columns count characters (code points), as cairn's do.
+	ColumnKind string        `json:"columnKind"`
+	Results    []sarifResult `json:"results"`
 }
 
 type sarifTool struct {
@@ -90,11 +93,15 @@ func writeSARIF(w io.Writer, findings []diag.Finding, s Summary) error {
 			msg += " (at " + f.Pointer + ")"
 		}
 		var loc sarifLocation
-		loc.Physical.Artifact.URI = f.File
+		loc.Physical.Artifact.URI = (&url.URL{Path: f.File}).String()
 		if f.Line > 0 {
 			loc.Physical.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
 		}
-		results = append(results, sarifResult{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity),
+		ruleIndex := -1 // SARIF's "no index" for a rule missing from the catalogue
+		if i, ok := index[f.Rule]; ok {
+			ruleIndex = i
+		}
+		results = append(results, sarifResult{RuleID: f.Rule, RuleIndex: ruleIndex, Level: sarifLevel(f.Severity),
 			Message: sarifMessage{msg}, Locations: []sarifLocation{loc}})
 	}
 	enc := json.NewEncoder(w)
@@ -102,6 +109,6 @@ func writeSARIF(w io.Writer, findings []diag.Finding, s Summary) error {
 	return enc.Encode(sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, ColumnKind: "unicodeCodePoints", Results: results}},
 	})
 }

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"github.com/cairn-gitops/cairn/internal/diag"
 	"math"
 	"regexp"
 	"strings"
@@ -183,5 +184,25 @@ func (s *credScan) walk(v any, key, sibling string) {
 		if what := credentialKind(key, sibling, t); what != "" {
 			s.hit(what)
 		}
+	}
+}
+
+// redact removes from every finding's message each value that looks like a
+// credential, and anything shaped like a well-known secret (a Jsonnet error
+// can quote one that is in no document), whatever rule wrote the message.
+func redact(findings []diag.Finding, secrets []string) {
+	for i := range findings {
+		m := findings[i].Message
+		for _, s := range secrets {
+			if len(s) >= 4 {
+				m = strings.ReplaceAll(m, s, "[redacted]")
+			}
+		}
+		for _, p := range credentialPatterns {
+			if strings.Contains(m, p.hint) {
+				m = p.re.ReplaceAllString(m, "[redacted]")
+			}
+		}
+		findings[i].Message = m
 	}
 }

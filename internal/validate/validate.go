@@ -78,7 +78,8 @@ func (r *Result) Valid() bool { return diag.Errors(r.Findings) == 0 }
 type checked struct {
 	doc      *manifest.Document
 	findings []diag.Finding
-	typed    any // *v1.Adapter etc. when the document passed its schema
+	typed    any      // *v1.Adapter etc. when the document passed its schema
+	secrets  []string // values that look like credentials, to keep out of messages
 }
 
 // Validate reads the repository in fsys and checks it. The error is for a
@@ -128,6 +129,13 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 		}
 	}
 	res.Findings = append(res.Findings, env.crossRules(res, entries)...)
+	var secrets []string
+	for i := range entries {
+		for _, c := range perFile[i] {
+			secrets = append(secrets, c.secrets...)
+		}
+	}
+	redact(res.Findings, secrets)
 	diag.Sort(res.Findings)
 	return res, nil
 }
@@ -140,6 +148,9 @@ func (v *Validator) checkDocument(env ruleEnv, d *manifest.Document) checked {
 	secret := map[string]bool{}
 	for _, h := range hits {
 		secret[h.pointer] = true
+		if s, ok := manifest.Resolve(d.Value, h.pointer).(string); ok {
+			c.secrets = append(c.secrets, s)
+		}
 		c.findings = append(c.findings, at(d, h.pointer, diag.RuleLiteralCredential,
 			fmt.Sprintf("value looks like %s; store it in a Kubernetes Secret and reference it with secretRef (the value is not shown here)", h.what)))
 	}
