@@ -96,9 +96,9 @@ func decodeScalar(v any, dst reflect.Value, ptr string) error {
 		if !ok {
 			return mismatch(v, dst, ptr)
 		}
-		i, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil || dst.OverflowInt(i) {
-			return fmt.Errorf("%s: number %s does not fit %s", orRoot(ptr), n, dst.Type())
+		i, ok := integer(n)
+		if !ok || dst.OverflowInt(i) {
+			return &DecodeError{Pointer: ptr, Msg: fmt.Sprintf("number %s does not fit %s", n, dst.Type())}
 		}
 		dst.SetInt(i)
 	case reflect.Float32, reflect.Float64:
@@ -108,21 +108,43 @@ func decodeScalar(v any, dst reflect.Value, ptr string) error {
 		}
 		f, err := strconv.ParseFloat(string(n), 64)
 		if err != nil || math.IsInf(f, 0) || dst.OverflowFloat(f) {
-			return fmt.Errorf("%s: number %s does not fit %s", orRoot(ptr), n, dst.Type())
+			return &DecodeError{Pointer: ptr, Msg: fmt.Sprintf("number %s does not fit %s", n, dst.Type())}
 		}
 		dst.SetFloat(f)
 	default:
-		return fmt.Errorf("%s: cannot decode into %s", orRoot(ptr), dst.Type())
+		return &DecodeError{Pointer: ptr, Msg: fmt.Sprintf("cannot decode into %s", dst.Type())}
 	}
 	return nil
 }
+
+// integer reads a JSON number that is an integer, as JSON Schema counts
+// them: 9876 and 9876.0 are, 9876.5 is not.
+func integer(n json.Number) (int64, bool) {
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return i, true
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// DecodeError is a value that does not fit the Go type it decodes into.
+type DecodeError struct {
+	// Pointer is the JSON pointer of the value, "" for the document.
+	Pointer string
+	Msg     string
+}
+
+func (e *DecodeError) Error() string { return orRoot(e.Pointer) + ": " + e.Msg }
 
 func decodeStruct(m map[string]any, dst reflect.Value, ptr string) error {
 	fields := structFields(dst.Type())
 	for k, item := range m {
 		idx, ok := fields[k]
 		if !ok {
-			return fmt.Errorf("%s: unknown field %q", orRoot(ptr), k)
+			return &DecodeError{Pointer: ptr + "/" + escape(k), Msg: fmt.Sprintf("unknown field %q", k)}
 		}
 		if err := decodeValue(item, fieldByIndex(dst, idx), ptr+"/"+escape(k)); err != nil {
 			return err
@@ -188,7 +210,7 @@ func structFields(t reflect.Type) map[string][]int {
 }
 
 func mismatch(v any, dst reflect.Value, ptr string) error {
-	return fmt.Errorf("%s: cannot decode %s into %s", orRoot(ptr), typeName(v), dst.Type())
+	return &DecodeError{Pointer: ptr, Msg: fmt.Sprintf("cannot decode %s into %s", typeName(v), dst.Type())}
 }
 
 func orRoot(ptr string) string {

@@ -251,8 +251,8 @@ func (e *errorCapture) finding(file string, err error) diag.Finding {
 	switch {
 	case errors.As(raw, &rt):
 		f.Message = rt.Msg
-		for _, fr := range rt.StackTrace {
-			if fr.Loc.IsSet() {
+		for i := len(rt.StackTrace) - 1; i >= 0; i-- { // innermost frame last
+			if fr := rt.StackTrace[i]; fr.Loc.IsSet() {
 				loc = fr.Loc
 				break
 			}

@@ -17,25 +17,37 @@ import (
 type jsonnetLocator struct {
 	fields   []fieldLoc
 	elements []Position // top-level list elements, when the program is a list literal
+	elem     int        // the element being walked, or -1
 }
 
 type fieldLoc struct {
 	chain []string // enclosing field names, outermost first, ending with this field's
 	pos   Position
+	elem  int // the top-level list element holding the field, or -1
 }
 
 func newJsonnetLocator(file, src string) *jsonnetLocator {
-	l := &jsonnetLocator{}
+	l := &jsonnetLocator{elem: -1}
 	node, _, err := formatter.SnippetToRawAST(file, src)
 	if err != nil {
 		return l
 	}
-	if arr, ok := unwrapLocals(node).(*ast.Array); ok {
-		for _, el := range arr.Elements {
-			l.elements = append(l.elements, begin(el.Expr.Loc()))
+	arr, isList := unwrapLocals(node).(*ast.Array)
+	if !isList {
+		l.walk(node, nil)
+		return l
+	}
+	for local := node; local != ast.Node(arr); local = local.(*ast.Local).Body {
+		for _, b := range local.(*ast.Local).Binds {
+			l.walk(b.Body, nil)
 		}
 	}
-	l.walk(node, nil)
+	for i, el := range arr.Elements {
+		l.elements = append(l.elements, begin(el.Expr.Loc()))
+		l.elem = i
+		l.walk(el.Expr, nil)
+	}
+	l.elem = -1
 	return l
 }
 
@@ -62,7 +74,7 @@ func (l *jsonnetLocator) walk(n ast.Node, chain []string) {
 				continue
 			}
 			c := append(append([]string(nil), chain...), name)
-			l.fields = append(l.fields, fieldLoc{chain: c, pos: begin(&f.LocRange)})
+			l.fields = append(l.fields, fieldLoc{chain: c, pos: begin(&f.LocRange), elem: l.elem})
 			l.walk(f.Expr2, c)
 		}
 		return
@@ -112,9 +124,12 @@ func (l *jsonnetLocator) position(idx int, ptr string) Position {
 	}
 	best, bestDepth, bestLen := Position{}, 0, 0
 	for _, f := range l.fields {
+		if f.elem != -1 && f.elem != idx {
+			continue // a field of another document of the list
+		}
 		for j := len(names); j >= 1 && j >= bestDepth; j-- {
 			n := suffixMatch(f.chain, names[:j])
-			if n > 0 && (j > bestDepth || n > bestLen) {
+			if n > 0 && (j > bestDepth || n > bestLen || (n == bestLen && j == bestDepth && f.elem == idx)) {
 				best, bestDepth, bestLen = f.pos, j, n
 			}
 		}

@@ -147,7 +147,9 @@ func (p *parser) object() (any, error) {
 		}
 		switch p.data[p.pos] {
 		case ',':
-			p.pos++
+			if err := p.comma('}', "member"); err != nil {
+				return nil, err
+			}
 		case '}':
 			p.pos++
 			p.depth--
@@ -185,7 +187,9 @@ func (p *parser) array() (any, error) {
 		}
 		switch p.data[p.pos] {
 		case ',':
-			p.pos++
+			if err := p.comma(']', "element"); err != nil {
+				return nil, err
+			}
 		case ']':
 			p.pos++
 			p.depth--
@@ -194,6 +198,19 @@ func (p *parser) array() (any, error) {
 			return nil, p.fail("expected ',' or ']' after an element, found %s", quoteChar(p.data[p.pos:]))
 		}
 	}
+}
+
+// comma consumes a ',' and refuses a trailing one before the closing
+// bracket, reporting it at the comma itself (JSON has no trailing commas).
+func (p *parser) comma(closing byte, what string) error {
+	at := p.pos
+	p.pos++
+	p.space()
+	if p.pos < len(p.data) && p.data[p.pos] == closing {
+		p.pos = at
+		return p.fail("trailing comma after the last %s (JSON allows none)", what)
+	}
+	return nil
 }
 
 // str decodes a string starting at the opening quote.

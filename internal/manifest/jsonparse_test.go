@@ -52,7 +52,8 @@ func TestParseJSONErrors(t *testing.T) {
 	}{
 		{in: `{"a":1`, offset: 6, msg: "truncated"},
 		{in: `{"a" 1}`, offset: 5, msg: "expected ':'"},
-		{in: `{"a":1,}`, offset: 7, msg: "expected a quoted key"},
+		{in: `{"a":1,}`, offset: 6, msg: "trailing comma after the last member"},
+		{in: `[1, ]`, offset: 2, msg: "trailing comma after the last element"},
 		{in: `[1 2]`, offset: 3, msg: "expected ',' or ']'"},
 		{in: `{"a":01}`, offset: 6, msg: "expected ',' or '}'"},
 		{in: `{"a":"b`, offset: 7, msg: "unterminated string"},

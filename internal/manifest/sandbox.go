@@ -26,7 +26,7 @@ const ChildEnv = "CAIRN_JSONNET_CHILD"
 // Limits of the child process.
 const (
 	childMaxStack   = 64 << 20 // Go stack per goroutine: a deep recursion fails fast
-	childMaxAddress = 4 << 30   // address space: bounds the memory a program can take
+	childMaxAddress = 4 << 30  // address space: bounds the memory a program can take
 )
 
 // The child speaks JSON lines on stdin and stdout. The parent sends one

@@ -4,6 +4,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/diag"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -29,34 +30,55 @@ var credentialPatterns = []struct {
 	{"a password inside a URL", "@", regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
 }
 
-// sensitiveWords appear in the names of fields and variables that hold
-// secrets; names are compared in lower case with "_" and "-" removed.
-var sensitiveWords = []string{"password", "passwd", "pwd", "secret", "token", "apikey", "privatekey",
-	"credential", "passphrase", "authkey", "accesskey"}
+// sensitiveWords end the names of fields and variables that hold secrets
+// ("password", "clientSecret", "KAFKA_TRUSTSTORE_PASSWORD", "X-Auth-Token");
+// a name where such a word is not last ("secretRef", "tokenTTL",
+// "FIX_PASSWORD_FILE", "secret-rotation") names something else.
+var sensitiveWords = []string{"password", "passwd", "pwd", "secret", "token", "credential", "credentials", "passphrase"}
+
+// sensitivePairs are two-word endings that hold secrets ("apiKey",
+// "private_key", "accessKey"); "key" alone is too common to count.
+var sensitivePairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"auth", "key"}, {"secret", "key"}, {"signing", "key"}}
 
 // sensitiveName reports a field or variable name that suggests a secret.
 func sensitiveName(name string) bool {
-	if len(name) < 3 {
+	words := nameWords(name)
+	if len(words) == 0 {
 		return false
 	}
-	var buf [64]byte
-	n := buf[:0]
-	for i := 0; i < len(name) && len(n) < len(buf); i++ {
-		c := name[i]
-		switch {
-		case c == '_' || c == '-':
-			continue
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		n = append(n, c)
+	last := words[len(words)-1]
+	if slices.Contains(sensitiveWords, last) {
+		return true
 	}
-	for _, w := range sensitiveWords {
-		if strings.Contains(string(n), w) {
-			return true
-		}
+	if len(words) >= 2 {
+		return slices.Contains(sensitivePairs, [2]string{words[len(words)-2], last})
 	}
 	return false
+}
+
+// nameWords splits camelCase, snake_case, kebab-case and dotted names into
+// lower-case words: "clientSecretRef" -> client, secret, ref.
+func nameWords(name string) []string {
+	var words []string
+	start := 0
+	flush := func(end int) {
+		if end > start {
+			words = append(words, strings.ToLower(name[start:end]))
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-' || c == '.' || c == '/' || c == ' ':
+			flush(i)
+			start = i + 1
+		case c >= 'A' && c <= 'Z' && i > start && name[i-1] >= 'a' && name[i-1] <= 'z':
+			flush(i)
+			start = i
+		}
+	}
+	flush(len(name))
+	return words
 }
 
 // credentialKind says what a string at a field named key looks like, or ""
@@ -76,7 +98,7 @@ func credentialKind(key, siblingName, s string) string {
 	if sensitiveName(key) {
 		return "a literal secret in a field named " + key
 	}
-	if key == "value" && sensitiveName(siblingName) && !strings.HasPrefix(s, "/") {
+	if key == "value" && sensitiveName(siblingName) {
 		return "a literal secret in a variable named " + siblingName
 	}
 	if looksRandom(s) {
@@ -109,7 +131,7 @@ func looksRandom(s string) bool {
 		return false
 	}
 	for _, seg := range strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == '/' || r == '.' }) {
-		if len(seg) >= 20 && mixedClasses(seg) && entropy(seg) >= 3.8 {
+		if len(seg) >= 20 && mixedClasses(seg) && 3*classChanges(seg) >= len(seg) && entropy(seg) >= 3.8 {
 			return true
 		}
 	}
@@ -127,6 +149,30 @@ func keyShaped(s string) bool {
 	return true
 }
 
+// classChanges counts the places where s switches between lower case,
+// upper case and digits: about two in three characters of a random key,
+// a handful in "ConnectivityOrdersBridge2024".
+func classChanges(s string) int {
+	class := func(c byte) int {
+		switch {
+		case c >= 'a' && c <= 'z':
+			return 0
+		case c >= 'A' && c <= 'Z':
+			return 1
+		case c >= '0' && c <= '9':
+			return 2
+		}
+		return 3
+	}
+	n := 0
+	for i := 1; i < len(s); i++ {
+		if class(s[i]) != class(s[i-1]) {
+			n++
+		}
+	}
+	return n
+}
+
 func mixedClasses(s string) bool {
 	return strings.ContainsAny(s, "0123456789") &&
 		strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") &&
@@ -137,6 +183,7 @@ func mixedClasses(s string) bool {
 type credentialHit struct {
 	pointer string
 	what    string
+	secret  string // the string that looks like a credential: a value or a key
 }
 
 // scanCredentials walks a decoded document for literal credentials, in
@@ -153,13 +200,13 @@ type credScan struct {
 	hits []credentialHit
 }
 
-func (s *credScan) hit(what string) {
+func (s *credScan) hit(what, secret string) {
 	var b strings.Builder
 	for _, t := range s.path {
 		b.WriteByte('/')
 		b.WriteString(escapeToken(t))
 	}
-	s.hits = append(s.hits, credentialHit{b.String(), what})
+	s.hits = append(s.hits, credentialHit{b.String(), what, secret})
 }
 
 func (s *credScan) walk(v any, key, sibling string) {
@@ -167,10 +214,10 @@ func (s *credScan) walk(v any, key, sibling string) {
 	case map[string]any:
 		name, _ := t["name"].(string)
 		for k, child := range t {
-			s.path = append(s.path, k)
-			if what := credentialKind("", "", k); what != "" && !sensitiveName(k) {
-				s.hit(what + " used as a field name")
+			if what := credentialKind("", "", k); what != "" {
+				s.hit(what+" used as a field name", k) // at the object: the key itself is the secret
 			}
+			s.path = append(s.path, k)
 			s.walk(child, k, name)
 			s.path = s.path[:len(s.path)-1]
 		}
@@ -182,7 +229,7 @@ func (s *credScan) walk(v any, key, sibling string) {
 		}
 	case string:
 		if what := credentialKind(key, sibling, t); what != "" {
-			s.hit(what)
+			s.hit(what, t)
 		}
 	}
 }
@@ -204,5 +251,13 @@ func redact(findings []diag.Finding, secrets []string) {
 			}
 		}
 		findings[i].Message = m
+		for _, s := range secrets {
+			if len(s) >= 4 && strings.Contains(findings[i].Document, s) {
+				findings[i].Document = "[redacted]"
+			}
+			if len(s) >= 4 && strings.Contains(findings[i].Pointer, s) {
+				findings[i].Pointer = "[redacted]"
+			}
+		}
 	}
 }

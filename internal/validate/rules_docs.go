@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
@@ -21,9 +22,9 @@ func (e ruleEnv) securityRules(d *manifest.Document, sc *v1.SecurityConfig) []di
 			ptr := fmt.Sprintf("/spec/authentication/apiKeys/keys/%d", i)
 			out = append(out, unique(d, ids, k.ID, i, ptr+"/id", "API key id")...)
 			out = append(out, unique(d, names, k.Name, i, ptr+"/name", "API key name")...)
-			if exp, err := time.Parse(time.RFC3339, k.Expires); err == nil && !exp.After(e.now) && !k.IsDisabled() {
+			if exp, expired := e.expired(k.Expires); expired && !k.IsDisabled() {
 				out = append(out, at(d, ptr+"/expires", diag.RuleExpired,
-					fmt.Sprintf("API key %q expired on %s; remove it or issue a new one", k.Name, exp.UTC().Format(time.DateOnly))))
+					fmt.Sprintf("API key %q expired on %s; remove it or issue a new one", k.Name, day(exp))))
 			}
 		}
 	}
@@ -78,31 +79,56 @@ func (e ruleEnv) policyRules(d *manifest.Document, p *v1.ChangePolicy) []diag.Fi
 	}
 	if ex := p.Spec.Exceptions; ex != nil {
 		for i, x := range ex.OpenAcceptors {
-			if exp, err := time.Parse(time.RFC3339, x.Expires); err == nil && !exp.After(e.now) {
+			if exp, expired := e.expired(x.Expires); expired {
 				out = append(out, at(d, fmt.Sprintf("/spec/exceptions/openAcceptors/%d/expires", i), diag.RuleExpired,
-					fmt.Sprintf("the exception for %s/%s expired on %s and no longer applies", x.Environment, x.Adapter, exp.UTC().Format(time.DateOnly))))
+					fmt.Sprintf("the exception for %s/%s expired on %s and no longer applies", x.Environment, x.Adapter, day(exp))))
 			}
 		}
 	}
 	return out
 }
 
-// openAllowed reports whether the policy grants an acceptor an exception to
-// admit any source; note explains a refusal when an exception has expired.
+// day formats an expiry for a message.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "an unreadable date"
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// expired reports whether an RFC 3339 expiry ("" for none) has passed. A
+// value that does not parse counts as expired: a grant must never outlive
+// its date because the date was written oddly.
+func (e ruleEnv) expired(expires string) (time.Time, bool) {
+	if expires == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(expires))
+	if err != nil {
+		return time.Time{}, true
+	}
+	return t, !t.After(e.now)
+}
+
+// openAllowed reports whether the policy grants an acceptor a current
+// exception to admit any source; note explains a refusal when every
+// matching exception has expired.
 func (e ruleEnv) openAllowed(p *v1.ChangePolicy, a *v1.Adapter) (bool, string) {
 	if p == nil || p.Spec.Exceptions == nil {
 		return false, ""
 	}
+	note := ""
 	for _, x := range p.Spec.Exceptions.OpenAcceptors {
 		if x.Environment != a.Metadata.Environment || x.Adapter != a.Metadata.Name {
 			continue
 		}
-		if exp, err := time.Parse(time.RFC3339, x.Expires); err == nil && !exp.After(e.now) {
-			return false, fmt.Sprintf(" (its exception expired on %s)", exp.UTC().Format(time.DateOnly))
+		exp, expired := e.expired(x.Expires)
+		if !expired {
+			return true, ""
 		}
-		return true, ""
+		note = fmt.Sprintf(" (its exception expired on %s)", day(exp))
 	}
-	return false, ""
+	return false, note
 }
 
 // referenceRules check that names in security.json and policy.json refer to
@@ -113,10 +139,10 @@ func referenceRules(r *Result) []diag.Finding {
 	}
 	envs := r.Repository.Spec.Environments
 	adapters := map[[2]string]bool{}
-	names := map[string]bool{}
+	envsOf := map[string][]string{} // adapter name -> its environments
 	for _, a := range r.Adapters {
 		adapters[[2]string{a.Metadata.Environment, a.Metadata.Name}] = true
-		names[a.Metadata.Name] = true
+		envsOf[a.Metadata.Name] = append(envsOf[a.Metadata.Name], a.Metadata.Environment)
 	}
 	var out []diag.Finding
 	envMissing := func(d *manifest.Document, ptr, env string) {
@@ -148,14 +174,30 @@ func referenceRules(r *Result) []diag.Finding {
 				envMissing(r.SecurityDoc, fmt.Sprintf("%s/environments/%d", ptr, j), env)
 			}
 			for j, name := range b.Scope.Adapters {
-				if !names[name] {
-					out = append(out, at(r.SecurityDoc, fmt.Sprintf("%s/adapters/%d", ptr, j), diag.RuleUnknownReference,
-						fmt.Sprintf("no adapter is named %q", name)))
+				if msg := scopedAdapterMissing(envsOf[name], b.Scope.Environments, name); msg != "" {
+					out = append(out, at(r.SecurityDoc, fmt.Sprintf("%s/adapters/%d", ptr, j), diag.RuleUnknownReference, msg))
 				}
 			}
 		}
 	}
 	return out
+}
+
+// scopedAdapterMissing says why a binding's adapter matches nothing: no
+// adapter has the name, or none in the binding's environments.
+func scopedAdapterMissing(has []string, scope []string, name string) string {
+	switch {
+	case len(has) == 0:
+		return fmt.Sprintf("no adapter is named %q", name)
+	case len(scope) == 0:
+		return ""
+	}
+	for _, env := range has {
+		if slices.Contains(scope, env) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("adapter %q is not in the binding's environments (%s), so the binding matches nothing", name, strings.Join(scope, ", "))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

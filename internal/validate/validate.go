@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -148,9 +149,7 @@ func (v *Validator) checkDocument(env ruleEnv, d *manifest.Document) checked {
 	secret := map[string]bool{}
 	for _, h := range hits {
 		secret[h.pointer] = true
-		if s, ok := manifest.Resolve(d.Value, h.pointer).(string); ok {
-			c.secrets = append(c.secrets, s)
-		}
+		c.secrets = append(c.secrets, h.secret)
 		c.findings = append(c.findings, at(d, h.pointer, diag.RuleLiteralCredential,
 			fmt.Sprintf("value looks like %s; store it in a Kubernetes Secret and reference it with secretRef (the value is not shown here)", h.what)))
 	}
@@ -171,7 +170,12 @@ func (v *Validator) checkDocument(env ruleEnv, d *manifest.Document) checked {
 	}
 	typed, err := decodeTyped(d)
 	if err != nil {
-		c.findings = append(c.findings, at(d, "", diag.RuleSchema, err.Error()))
+		ptr, msg := "", err.Error()
+		var de *manifest.DecodeError
+		if errors.As(err, &de) {
+			ptr, msg = de.Pointer, de.Msg
+		}
+		c.findings = append(c.findings, at(d, ptr, diag.RuleSchema, msg))
 		return c
 	}
 	c.typed = typed
