@@ -173,19 +173,39 @@ func (im *importer) lookup(importedFrom, importedPath string) ([]byte, string, e
 		if c == ".." || strings.HasPrefix(c, "../") {
 			return nil, "", im.refuse(importedPath, "it leads outside the repository")
 		}
-		info, err := fs.Lstat(im.fsys, c)
-		if err != nil {
-			continue
+		info, err := lstatNoLinks(im.fsys, c)
+		if errors.Is(err, errLink) {
+			return nil, "", im.refuse(importedPath, "its path goes through a symbolic link, which cairn never follows")
 		}
-		if info.Mode()&fs.ModeSymlink != 0 {
-			return nil, "", im.refuse(importedPath, "it is a symbolic link, which cairn never follows")
-		}
-		if !info.Mode().IsRegular() {
+		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
 		return im.read(c)
 	}
 	return nil, "", fmt.Errorf("import %q: no such file next to %s or under %s/", importedPath, importedFrom, LibDir)
+}
+
+// errLink means a path goes through a symbolic link.
+var errLink = errors.New("symbolic link in path")
+
+// lstatNoLinks stats p, refusing a symbolic link at any element of it: a
+// linked directory ("lib -> /etc") leads outside the repository as surely as
+// a linked file.
+func lstatNoLinks(fsys fs.FS, p string) (fs.FileInfo, error) {
+	var info fs.FileInfo
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		var err error
+		if info, err = fs.Lstat(fsys, p[:i]); err != nil {
+			return nil, err
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			return nil, errLink
+		}
+	}
+	return info, nil
 }
 
 func (im *importer) read(p string) ([]byte, string, error) {

@@ -249,6 +249,16 @@ func readFile(fsys fs.FS, p string, max int64) ([]byte, *diag.Finding) {
 		f := fileFinding(p, diag.RuleTooLarge, fmt.Sprintf("file is larger than the limit of %d bytes", max))
 		return nil, &f
 	}
+	if lr, ok := fsys.(limitedReadFS); ok {
+		b, err := lr.readFileLimit(p, max)
+		switch {
+		case errors.Is(err, errTooLarge):
+			return tooLarge()
+		case err != nil:
+			return cannot(err)
+		}
+		return b, nil
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
 		return cannot(err)

@@ -4,30 +4,37 @@ import (
 	"github.com/cairn-gitops/cairn/internal/diag"
 	"math"
 	"regexp"
-	"slices"
 	"strings"
 )
 
 // credentialPatterns are shapes of well-known secrets. A match is reported
-// by name only; the value itself never leaves this package. Each pattern
-// names a literal hint that every match contains, so that the regular
-// expression runs only on the few strings that could match.
+// by name only; the value itself never leaves this package. Each pattern has
+// literal hints, one of which every match contains, so that the regular
+// expression runs only on the rare strings that could match.
 var credentialPatterns = []struct {
-	what string
-	hint string
-	re   *regexp.Regexp
+	what  string
+	hints []string
+	re    *regexp.Regexp
 }{
-	{"a private key", "PRIVATE KEY", regexp.MustCompile(`PRIVATE KEY-----`)},
-	{"an AWS access key", "AKIA", regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
-	{"an AWS access key", "ASIA", regexp.MustCompile(`\bASIA[0-9A-Z]{16}\b`)},
-	{"a GitHub token", "gh", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
-	{"a GitHub token", "github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{40,}`)},
-	{"a Slack token", "xox", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
-	{"a Stripe-style live key", "_live_", regexp.MustCompile(`\b(sk|rk|pk)_live_[A-Za-z0-9]{10,}`)},
-	{"a Google API key", "AIza", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
-	{"a JSON Web Token", "eyJ", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)},
-	{"a cairn API key", "cairn_", regexp.MustCompile(`\bcairn_[A-Za-z0-9]{20,}`)},
-	{"a password inside a URL", "@", regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+	{"a private key", []string{"PRIVATE KEY-----"}, regexp.MustCompile(`PRIVATE KEY-----`)},
+	{"an AWS access key", []string{"AKIA", "ASIA"}, regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})`)},
+	{"a Slack token", []string{"xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
+	{"a Stripe-style live key", []string{"_live_"}, regexp.MustCompile(`\b(sk|rk|pk)_live_[A-Za-z0-9]{10,}`)},
+	{"a Google API key", []string{"AIza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"a JSON Web Token", []string{"eyJ"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)},
+	{"a cairn API key", []string{"cairn_"}, regexp.MustCompile(`\bcairn_[A-Za-z0-9]{20,}`)},
+	{"a password inside a URL", []string{"://"}, regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+}
+
+// hinted reports whether s contains one of the hints.
+func hinted(s string, hints []string) bool {
+	for _, h := range hints {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // sensitiveWords end the names of fields and variables that hold secrets
@@ -41,44 +48,47 @@ var sensitiveWords = []string{"password", "passwd", "pwd", "secret", "token", "c
 var sensitivePairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"auth", "key"}, {"secret", "key"}, {"signing", "key"}}
 
 // sensitiveName reports a field or variable name that suggests a secret.
+// It runs for every string of every document, so it allocates nothing.
 func sensitiveName(name string) bool {
-	words := nameWords(name)
-	if len(words) == 0 {
-		return false
+	last, prev := lastWords(name)
+	for _, w := range sensitiveWords {
+		if strings.EqualFold(last, w) {
+			return true
+		}
 	}
-	last := words[len(words)-1]
-	if slices.Contains(sensitiveWords, last) {
-		return true
-	}
-	if len(words) >= 2 {
-		return slices.Contains(sensitivePairs, [2]string{words[len(words)-2], last})
+	for _, p := range sensitivePairs {
+		if strings.EqualFold(prev, p[0]) && strings.EqualFold(last, p[1]) {
+			return true
+		}
 	}
 	return false
 }
 
-// nameWords splits camelCase, snake_case, kebab-case and dotted names into
-// lower-case words: "clientSecretRef" -> client, secret, ref.
-func nameWords(name string) []string {
-	var words []string
-	start := 0
-	flush := func(end int) {
-		if end > start {
-			words = append(words, strings.ToLower(name[start:end]))
-		}
-	}
-	for i := 0; i < len(name); i++ {
+// lastWords returns the last two words of a camelCase, snake_case,
+// kebab-case or dotted name: "clientSecretRef" -> "Secret", "Ref".
+func lastWords(name string) (last, prev string) {
+	end := len(name)
+	var words [2]string
+	n := 0
+	for i := len(name) - 1; i >= 0 && n < 2; i-- {
 		c := name[i]
 		switch {
 		case c == '_' || c == '-' || c == '.' || c == '/' || c == ' ':
-			flush(i)
-			start = i + 1
-		case c >= 'A' && c <= 'Z' && i > start && name[i-1] >= 'a' && name[i-1] <= 'z':
-			flush(i)
-			start = i
+			if end > i+1 {
+				words[n] = name[i+1 : end]
+				n++
+			}
+			end = i
+		case c >= 'A' && c <= 'Z' && i > 0 && name[i-1] >= 'a' && name[i-1] <= 'z':
+			words[n] = name[i:end]
+			n++
+			end = i
 		}
 	}
-	flush(len(name))
-	return words
+	if n < 2 && end > 0 {
+		words[n] = name[:end]
+	}
+	return words[0], words[1]
 }
 
 // credentialKind says what a string at a field named key looks like, or ""
@@ -90,7 +100,7 @@ func credentialKind(key, siblingName, s string) string {
 	}
 	if len(s) >= 8 {
 		for _, p := range credentialPatterns {
-			if strings.Contains(s, p.hint) && p.re.MatchString(s) {
+			if hinted(s, p.hints) && p.re.MatchString(s) {
 				return p.what
 			}
 		}
@@ -246,7 +256,7 @@ func redact(findings []diag.Finding, secrets []string) {
 			}
 		}
 		for _, p := range credentialPatterns {
-			if strings.Contains(m, p.hint) {
+			if hinted(m, p.hints) {
 				m = p.re.ReplaceAllString(m, "[redacted]")
 			}
 		}
