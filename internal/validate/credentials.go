@@ -37,6 +37,50 @@ func hinted(s string, hints []string) bool {
 	return false
 }
 
+// mayHoldSecret is a one-pass filter over s: false means that no credential
+// pattern can match, because no hint occurs in s. It runs for every string
+// of every document, so it looks at each byte once.
+func mayHoldSecret(s string) bool {
+	for i := 0; i < len(s); i++ {
+		rest := s[i:]
+		switch s[i] {
+		case 'P':
+			if strings.HasPrefix(rest, "PRIVATE KEY-----") {
+				return true
+			}
+		case 'A':
+			if strings.HasPrefix(rest, "AKIA") || strings.HasPrefix(rest, "ASIA") || strings.HasPrefix(rest, "AIza") {
+				return true
+			}
+		case 'g':
+			if len(rest) > 3 && rest[1] == 'h' && rest[3] == '_' || strings.HasPrefix(rest, "github_pat_") {
+				return true
+			}
+		case 'x':
+			if len(rest) > 4 && rest[1] == 'o' && rest[2] == 'x' && rest[4] == '-' {
+				return true
+			}
+		case '_':
+			if strings.HasPrefix(rest, "_live_") {
+				return true
+			}
+		case 'e':
+			if strings.HasPrefix(rest, "eyJ") {
+				return true
+			}
+		case 'c':
+			if strings.HasPrefix(rest, "cairn_") {
+				return true
+			}
+		case ':':
+			if strings.HasPrefix(rest, "://") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // sensitiveWords end the names of fields and variables that hold secrets
 // ("password", "clientSecret", "KAFKA_TRUSTSTORE_PASSWORD", "X-Auth-Token");
 // a name where such a word is not last ("secretRef", "tokenTTL",
@@ -98,7 +142,7 @@ func credentialKind(key, siblingName, s string) string {
 	if s == "" {
 		return ""
 	}
-	if len(s) >= 8 {
+	if len(s) >= 8 && mayHoldSecret(s) {
 		for _, p := range credentialPatterns {
 			if hinted(s, p.hints) && p.re.MatchString(s) {
 				return p.what

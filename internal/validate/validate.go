@@ -46,6 +46,9 @@ func New(opts Options) (*Validator, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	// Compile the schemas while the repository is walked; a compile error
+	// surfaces from the first Validate that needs the schema.
+	go func() { _ = set.Compile() }()
 	return &Validator{schemas: set, opts: opts}, nil
 }
 

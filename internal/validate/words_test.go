@@ -27,3 +27,20 @@ func TestLastWords(t *testing.T) {
 		}
 	}
 }
+
+// TestMayHoldSecretCoversEveryHint keeps the one-pass filter in step with
+// the patterns: every hint of every pattern must pass it.
+func TestMayHoldSecretCoversEveryHint(t *testing.T) {
+	for _, p := range credentialPatterns {
+		for _, h := range p.hints {
+			if !mayHoldSecret("xx " + h + " yy") {
+				t.Errorf("hint %q of %s does not pass mayHoldSecret", h, p.what)
+			}
+		}
+	}
+	for _, s := range []string{"lse-fix-primary", "fix.lse.example.net", "Europe/London", "orders.events"} {
+		if mayHoldSecret(s) {
+			t.Errorf("%q passes the filter", s)
+		}
+	}
+}
