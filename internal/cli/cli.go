@@ -68,6 +68,7 @@ and records who changed what, when, and who approved it.`,
 	root.AddCommand(
 		newValidateCmd(version, s),
 		newSchemaCmd(s),
+		newRenderCmd(s),
 		newVersionCmd(version, s),
 	)
 	return root

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-gitops/cairn/charts"
+	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+	"github.com/cairn-gitops/cairn/internal/diag"
+	"github.com/cairn-gitops/cairn/internal/manifest"
+	"github.com/cairn-gitops/cairn/internal/report"
+	"github.com/cairn-gitops/cairn/internal/validate"
+	"github.com/cairn-gitops/cairn/render"
+)
+
+type renderFlags struct {
+	adapter string
+	output  string
+	outDir  string
+}
+
+func newRenderCmd(s Streams) *cobra.Command {
+	var f renderFlags
+	cmd := &cobra.Command{
+		Use:   "render [DIR]",
+		Short: "Render the Helm release of every adapter (no cluster needed)",
+		Long: `Validate a config repository and render one Helm release per adapter with
+the repository's chart (or the embedded one): the exact objects cairn would
+apply. Values hold references to Secrets, never their contents.
+
+With --out-dir, each release is written to DIR/ENVIRONMENT/NAME.yaml; the
+directory is replaced as a whole, never left half-written.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runRender(cmd, dir, f, s)
+		},
+	}
+	cmd.Flags().StringVar(&f.adapter, "adapter", "", "render only this adapter (NAME or ENVIRONMENT/NAME)")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml or json")
+	cmd.Flags().StringVar(&f.outDir, "out-dir", "", "write each release to DIR/ENVIRONMENT/NAME.yaml instead of standard output")
+	return cmd
+}
+
+func runRender(cmd *cobra.Command, dir string, f renderFlags, s Streams) error {
+	if f.output != "yaml" && f.output != "json" {
+		return fmt.Errorf("unknown output format %q (want yaml or json)", f.output)
+	}
+	fsys, err := repoFS(dir)
+	if err != nil {
+		return err
+	}
+	releases, err := renderRepository(cmd, fsys, dir, s)
+	if err != nil {
+		return err
+	}
+	if f.adapter != "" {
+		releases = slices.DeleteFunc(releases, func(r render.Release) bool { return r.Name != f.adapter && r.Key() != f.adapter })
+		if len(releases) == 0 {
+			return fmt.Errorf("no adapter %q in the repository", f.adapter)
+		}
+	}
+	if f.outDir != "" {
+		return writeOutDir(f.outDir, releases, f.output)
+	}
+	if f.output == "json" {
+		return writeJSON(s, releases)
+	}
+	return render.WriteYAML(s.Out, releases)
+}
+
+// repoFS opens a repository directory, refusing what is not one.
+func repoFS(dir string) (fs.FS, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("repository: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("repository %s is not a directory", dir)
+	}
+	return manifest.DirFS(dir), nil
+}
+
+// renderRepository validates the repository in fsys and renders it. An
+// invalid repository is reported on the error stream and renders nothing.
+func renderRepository(cmd *cobra.Command, fsys fs.FS, name string, s Streams) ([]render.Release, error) {
+	v, err := validate.New(validate.Options{})
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.Validate(cmd.Context(), fsys)
+	if err != nil {
+		return nil, err
+	}
+	if !res.Valid() {
+		if err := report.Write(s.Err, "text", res.Findings, report.Summary{Files: res.Files, Documents: res.Documents}); err != nil {
+			return nil, err
+		}
+		return nil, &findingsError{n: diag.Errors(res.Findings)}
+	}
+	r, err := rendererFor(fsys, res.Repository)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	adapters := make([]*v1.Adapter, len(res.Adapters))
+	for i, a := range res.Adapters {
+		adapters[i] = a.Adapter
+	}
+	return r.Render(cmd.Context(), render.Input{Repository: res.Repository, Adapters: adapters})
+}
+
+// rendererFor loads the chart the repository names, or the embedded one.
+func rendererFor(fsys fs.FS, repo *v1.Repository) (*render.Renderer, error) {
+	if c := repo.Spec.Chart; c != nil && c.Path != "" {
+		sub, err := fs.Sub(fsys, path.Clean(c.Path))
+		if err != nil {
+			return nil, fmt.Errorf("chart %s: %w", c.Path, err)
+		}
+		return render.New(sub)
+	}
+	chart, err := charts.Adapter()
+	if err != nil {
+		return nil, err
+	}
+	return render.New(chart)
+}
+
+func writeJSON(s Streams, releases []render.Release) error {
+	enc := json.NewEncoder(s.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(releases)
+}
+
+// writeOutDir writes every release into a new directory beside dir, then
+// swaps it into place, so that dir is never left half-written.
+func writeOutDir(dir string, releases []render.Release, format string) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-")
+	if err != nil {
+		return fmt.Errorf("out-dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	for _, r := range releases {
+		var b strings.Builder
+		if format == "json" {
+			out, err := json.MarshalIndent(r, "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", r.Key(), err)
+			}
+			b.Write(append(out, '\n'))
+		} else if err := render.WriteYAML(&b, []render.Release{r}); err != nil {
+			return err
+		}
+		p := filepath.Join(tmp, r.Environment, r.Name+"."+format)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("out-dir: %w", err)
+		}
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("out-dir: %w", err)
+		}
+	}
+	return swapDir(tmp, dir)
+}
+
+// swapDir replaces dir with the complete directory tmp.
+func swapDir(tmp, dir string) error {
+	old := ""
+	if _, err := os.Stat(dir); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("out-dir: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			_ = os.Rename(old, dir) // put the previous output back
+		}
+		return fmt.Errorf("out-dir: %w", err)
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}

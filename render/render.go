@@ -1,0 +1,270 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+
+	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+)
+
+// Renderer renders releases with one chart. It is safe for concurrent use.
+type Renderer struct {
+	chart       *chart.Chart
+	chartDigest string
+	workers     int
+}
+
+// Input is what a render needs: the decoded documents of one revision.
+type Input struct {
+	Repository *v1.Repository
+	Adapters   []*v1.Adapter
+	// Revisions names, per adapter ("environment/name"), the Git revision
+	// that last changed it, stamped on its objects; it is not part of the
+	// release digest.
+	Revisions map[string]string
+}
+
+// Release is one adapter's Helm release.
+type Release struct {
+	// Name is the release name: the adapter's name.
+	Name        string `json:"name"`
+	Namespace   string `json:"namespace"`
+	Environment string `json:"environment"`
+	// Chart is "name-version" of the chart.
+	Chart string `json:"chart"`
+	// Values are the chart values (references to Secrets, never their contents).
+	Values map[string]any `json:"values"`
+	// ValuesDigest is "sha256:" + hex of the canonical JSON of Values without
+	// the revision stamp; Digest covers the chart and the values. A release
+	// whose Digest did not change needs no upgrade.
+	ValuesDigest string   `json:"valuesDigest"`
+	Digest       string   `json:"digest"`
+	Objects      []Object `json:"objects"`
+}
+
+// Key names the release as "environment/name".
+func (r *Release) Key() string { return r.Environment + "/" + r.Name }
+
+// Object is one rendered Kubernetes object.
+type Object struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	// Template is the chart template that produced the object.
+	Template string `json:"template"`
+	// YAML is the object as rendered.
+	YAML string `json:"yaml"`
+}
+
+// New loads a chart from the files of its directory (fsys rooted at the
+// chart, such as charts.Adapter() or os.DirFS of a chart in the repository).
+func New(fsys fs.FS) (*Renderer, error) {
+	var files []*loader.BufferedFile
+	h := sha256.New()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, &loader.BufferedFile{Name: p, Data: b})
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read chart: %w", err)
+	}
+	ch, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("load chart: %w", err)
+	}
+	if err := ch.Validate(); err != nil {
+		return nil, fmt.Errorf("chart %s: %w", ch.Name(), err)
+	}
+	return &Renderer{chart: ch, chartDigest: hex.EncodeToString(h.Sum(nil)), workers: runtime.GOMAXPROCS(0)}, nil
+}
+
+// ChartDigest is the sha256 of the chart's files.
+func (r *Renderer) ChartDigest() string { return "sha256:" + r.chartDigest }
+
+// Render renders one release per adapter, in parallel, and returns them
+// sorted by environment and name. The first failure is returned, naming the
+// adapter; no partial result is returned with an error.
+func (r *Renderer) Render(ctx context.Context, in Input) ([]Release, error) {
+	if in.Repository == nil {
+		return nil, fmt.Errorf("render: no repository (cairn.json)")
+	}
+	out := make([]Release, len(in.Adapters))
+	errs := make([]error, len(in.Adapters))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < r.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = r.release(in, in.Adapters[i])
+			}
+		}()
+	}
+loop:
+	for i := range in.Adapters {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out, nil
+}
+
+// release renders one adapter.
+func (r *Renderer) release(in Input, a *v1.Adapter) (Release, error) {
+	name, env := a.Metadata.Name, a.Metadata.Environment
+	fail := func(err error) (Release, error) {
+		return Release{}, fmt.Errorf("render adapter %s/%s: %w", env, name, err)
+	}
+	e, ok := in.Repository.Spec.Environments[env]
+	if !ok {
+		return fail(fmt.Errorf("environment %q is not declared in cairn.json", env))
+	}
+	vals, err := values(in.Repository, a)
+	if err != nil {
+		return fail(err)
+	}
+	valuesDigest, err := digestOf(vals)
+	if err != nil {
+		return fail(err)
+	}
+	vals["cairn"] = map[string]any{"revision": in.Revisions[env+"/"+name], "valuesDigest": valuesDigest}
+	rv, err := chartutil.ToRenderValues(r.chart, vals,
+		chartutil.ReleaseOptions{Name: name, Namespace: e.Namespace, Revision: 1, IsInstall: true},
+		chartutil.DefaultCapabilities)
+	if err != nil {
+		return fail(fmt.Errorf("values do not fit chart %s: %w", r.chart.Name(), err))
+	}
+	files, err := engine.Render(r.chart, rv)
+	if err != nil {
+		return fail(fmt.Errorf("chart %s: %w", r.chart.Name(), err))
+	}
+	objects, err := objectsOf(files)
+	if err != nil {
+		return fail(err)
+	}
+	sum := sha256.Sum256([]byte(r.chartDigest + "\x00" + valuesDigest))
+	return Release{
+		Name: name, Namespace: e.Namespace, Environment: env,
+		Chart:  r.chart.Name() + "-" + r.chart.Metadata.Version,
+		Values: vals, ValuesDigest: valuesDigest, Digest: "sha256:" + hex.EncodeToString(sum[:]),
+		Objects: objects,
+	}, nil
+}
+
+// digestOf hashes the canonical JSON of values (encoding/json sorts keys).
+func digestOf(vals map[string]any) (string, error) {
+	b, err := json.Marshal(vals)
+	if err != nil {
+		return "", fmt.Errorf("encode values: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// objectsOf splits rendered templates into objects in Helm's install order,
+// dropping empty documents and partials.
+func objectsOf(files map[string]string) ([]Object, error) {
+	rendered := map[string]string{}
+	for name, content := range files {
+		if strings.HasPrefix(pathBase(name), "_") || strings.TrimSpace(content) == "" || strings.HasSuffix(name, "NOTES.txt") {
+			continue
+		}
+		rendered[name] = content
+	}
+	hooks, manifests, err := releaseutil.SortManifests(rendered, chartutil.DefaultVersionSet, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, fmt.Errorf("split rendered objects: %w", err)
+	}
+	if len(hooks) > 0 {
+		return nil, fmt.Errorf("the chart renders Helm hooks (%s), which cairn does not run", hooks[0].Name)
+	}
+	out := make([]Object, 0, len(manifests))
+	for _, m := range manifests {
+		if m.Head == nil || m.Head.Kind == "" {
+			continue
+		}
+		o := Object{APIVersion: m.Head.Version, Kind: m.Head.Kind, Template: m.Name, YAML: strings.TrimSpace(m.Content) + "\n"}
+		if m.Head.Metadata != nil {
+			o.Name = m.Head.Metadata.Name
+		}
+		out = append(out, o)
+	}
+	// SortManifests orders by kind; order equal kinds by name, then template.
+	kindRank := func(k string) int {
+		if i := slices.Index(releaseutil.InstallOrder, k); i >= 0 {
+			return i
+		}
+		return len(releaseutil.InstallOrder)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := kindRank(a.Kind), kindRank(b.Kind); ra != rb {
+			return ra < rb
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Template < b.Template
+	})
+	return out, nil
+}
+
+func pathBase(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// WriteYAML writes releases as one YAML stream, each object under a comment
+// naming its release and template, as `helm template` does.
+func WriteYAML(w io.Writer, releases []Release) error {
+	var b bytes.Buffer
+	for _, r := range releases {
+		for _, o := range r.Objects {
+			fmt.Fprintf(&b, "---\n# Release: %s/%s (%s)\n# Source: %s\n%s", r.Namespace, r.Name, r.Digest, o.Template, o.YAML)
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
