@@ -3,6 +3,8 @@ package schema
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 )
 
 // inlineRefs returns a copy of the schema in file with every $ref to an
@@ -72,7 +74,7 @@ func resolveRef(raw map[string]any, file, ref string) (any, string, error) {
 	if !ok {
 		return nil, "", fmt.Errorf("%s: $ref %q names no embedded schema", file, ref)
 	}
-	node := resolve(root, frag)
+	node := jsonptr.Resolve(root, frag)
 	if node == nil {
 		return nil, "", fmt.Errorf("%s: $ref %q names nothing", file, ref)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 )
 
 // collect flattens a validation error tree into violations a person can act
@@ -30,12 +32,12 @@ func (s *Set) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation)
 	loc := ve.InstanceLocation
 	switch kw {
 	case "additionalProperties":
-		for _, name := range s.unknownFields(ve.AbsoluteKeywordLocation, resolve(doc, loc)) {
-			add(loc+"/"+escapeToken(name), kw, fmt.Sprintf("unknown field %q", name))
+		for _, name := range s.unknownFields(ve.AbsoluteKeywordLocation, jsonptr.Resolve(doc, loc)) {
+			add(loc+"/"+jsonptr.Escape(name), kw, fmt.Sprintf("unknown field %q", name))
 		}
 	case "required":
-		for _, name := range missingFields(node, resolve(doc, loc)) {
-			add(loc+"/"+escapeToken(name), kw, fmt.Sprintf("missing required field %q", name))
+		for _, name := range missingFields(node, jsonptr.Resolve(doc, loc)) {
+			add(loc+"/"+jsonptr.Escape(name), kw, fmt.Sprintf("missing required field %q", name))
 		}
 	case "anyOf", "oneOf":
 		add(loc, kw, s.alternatives(ve.AbsoluteKeywordLocation, kw, node))
@@ -62,17 +64,17 @@ func (s *Set) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation)
 func (s *Set) schemaAt(absLoc string) (any, string) {
 	file, ptr := splitLocation(absLoc)
 	root := s.raw[file]
-	node := resolve(root, ptr)
-	toks := splitPointer(ptr)
+	node := jsonptr.Resolve(root, ptr)
+	toks := jsonptr.Tokens(ptr)
 	for i := len(toks) - 1; i >= 0; i-- {
 		if toks[i] != "then" && toks[i] != "else" {
 			continue
 		}
-		parent := "/" + joinTokens(toks[:i])
+		parent := jsonptr.Join(toks[:i]...)
 		if i == 0 {
 			parent = ""
 		}
-		ifNode := resolve(root, parent+"/if")
+		ifNode := jsonptr.Resolve(root, parent+"/if")
 		if c := condition(ifNode); c != "" {
 			if toks[i] == "else" {
 				return node, "unless " + c
@@ -176,27 +178,6 @@ func condition(ifNode any) string {
 	return strings.Join(parts, " and ")
 }
 
-// resolve returns the value at a JSON pointer inside a decoded document, or
-// nil when there is none.
-func resolve(doc any, ptr string) any {
-	cur := doc
-	for _, tok := range splitPointer(ptr) {
-		switch v := cur.(type) {
-		case map[string]any:
-			cur = v[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(v) {
-				return nil
-			}
-			cur = v[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
-
 // splitLocation splits an absolute keyword location into the schema file name
 // and the JSON pointer inside it.
 func splitLocation(abs string) (file, ptr string) {
@@ -205,19 +186,11 @@ func splitLocation(abs string) (file, ptr string) {
 }
 
 func lastToken(ptr string) string {
-	toks := splitPointer(ptr)
+	toks := jsonptr.Tokens(ptr)
 	if len(toks) == 0 {
 		return ""
 	}
 	return toks[len(toks)-1]
-}
-
-func joinTokens(toks []string) string {
-	esc := make([]string, len(toks))
-	for i, t := range toks {
-		esc[i] = escapeToken(t)
-	}
-	return strings.Join(esc, "/")
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 )
 
 // decodeTree stores a decoded JSON value (as parseJSON returns it) into the
@@ -53,7 +55,7 @@ func decodeValue(v any, dst reflect.Value, ptr string) error {
 		out := reflect.MakeMapWithSize(dst.Type(), len(m))
 		for k, item := range m {
 			ev := reflect.New(dst.Type().Elem()).Elem()
-			if err := decodeValue(item, ev, ptr+"/"+escape(k)); err != nil {
+			if err := decodeValue(item, ev, ptr+"/"+jsonptr.Escape(k)); err != nil {
 				return err
 			}
 			out.SetMapIndex(reflect.ValueOf(k).Convert(dst.Type().Key()), ev)
@@ -144,9 +146,9 @@ func decodeStruct(m map[string]any, dst reflect.Value, ptr string) error {
 	for k, item := range m {
 		idx, ok := fields[k]
 		if !ok {
-			return &DecodeError{Pointer: ptr + "/" + escape(k), Msg: fmt.Sprintf("unknown field %q", k)}
+			return &DecodeError{Pointer: ptr + "/" + jsonptr.Escape(k), Msg: fmt.Sprintf("unknown field %q", k)}
 		}
-		if err := decodeValue(item, fieldByIndex(dst, idx), ptr+"/"+escape(k)); err != nil {
+		if err := decodeValue(item, fieldByIndex(dst, idx), ptr+"/"+jsonptr.Escape(k)); err != nil {
 			return err
 		}
 	}
@@ -218,8 +220,4 @@ func orRoot(ptr string) string {
 		return "document"
 	}
 	return ptr
-}
-
-func escape(t string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
 }

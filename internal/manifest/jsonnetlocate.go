@@ -6,6 +6,8 @@ import (
 	"github.com/google/go-jsonnet/ast"
 	"github.com/google/go-jsonnet/formatter"
 	"github.com/google/go-jsonnet/toolutils"
+
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 )
 
 // jsonnetLocator maps a JSON pointer in a Jsonnet program's output back to
@@ -117,7 +119,7 @@ func begin(r *ast.LocationRange) Position {
 // position finds the source position for ptr in the output's element idx.
 func (l *jsonnetLocator) position(idx int, ptr string) Position {
 	var names []string
-	for _, t := range tokens(ptr) {
+	for _, t := range jsonptr.Tokens(ptr) {
 		if _, err := strconv.Atoi(t); err != nil {
 			names = append(names, t)
 		}

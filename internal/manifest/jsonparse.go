@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 )
 
 // SyntaxError is malformed JSON at a byte offset.
@@ -137,7 +139,7 @@ func (p *parser) object() (any, error) {
 			return nil, err
 		}
 		if _, dup := m[key]; dup {
-			p.dups = append(p.dups, DuplicateKey{Offset: keyAt, Pointer: pointerOf(p.path)})
+			p.dups = append(p.dups, DuplicateKey{Offset: keyAt, Pointer: jsonptr.Join(p.path...)})
 		}
 		p.path = p.path[:len(p.path)-1]
 		m[key] = v
@@ -391,14 +393,4 @@ func quoteChar(b []byte) string {
 	}
 	r, _ := utf8.DecodeRune(b)
 	return strconv.QuoteRune(r)
-}
-
-// pointerOf builds a JSON pointer from unescaped tokens.
-func pointerOf(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
 }

@@ -3,8 +3,9 @@ package manifest
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 )
 
 // Position is a 1-based line and column; the column counts characters.
@@ -21,7 +22,7 @@ func locateJSON(data []byte, ptr string) int {
 	p := &parser{data: data, maxDepth: 1 << 20}
 	p.space()
 	off := p.pos
-	for _, tok := range tokens(ptr) {
+	for _, tok := range jsonptr.Tokens(ptr) {
 		if p.pos >= len(data) {
 			return off
 		}
@@ -111,37 +112,4 @@ func lineCol(data []byte, off int) Position {
 	line := bytes.Count(before, []byte{'\n'}) + 1
 	lineStart := bytes.LastIndexByte(before, '\n') + 1
 	return Position{Line: line, Column: utf8.RuneCount(before[lineStart:]) + 1}
-}
-
-// tokens splits a JSON pointer into unescaped tokens.
-func tokens(ptr string) []string {
-	if ptr == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, t := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
-// Resolve returns the value at a JSON pointer inside a decoded document, or
-// nil when there is none.
-func Resolve(doc any, ptr string) any {
-	cur := doc
-	for _, tok := range tokens(ptr) {
-		switch v := cur.(type) {
-		case map[string]any:
-			cur = v[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(v) {
-				return nil
-			}
-			cur = v[i]
-		default:
-			return nil
-		}
-	}
-	return cur
 }

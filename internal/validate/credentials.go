@@ -2,6 +2,7 @@ package validate
 
 import (
 	"github.com/cairn-gitops/cairn/internal/diag"
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 	"math"
 	"regexp"
 	"strings"
@@ -258,7 +259,7 @@ func (s *credScan) hit(what, secret string) {
 	var b strings.Builder
 	for _, t := range s.path {
 		b.WriteByte('/')
-		b.WriteString(escapeToken(t))
+		b.WriteString(jsonptr.Escape(t))
 	}
 	s.hits = append(s.hits, credentialHit{b.String(), what, secret})
 }

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/diag"
+	"github.com/cairn-gitops/cairn/internal/jsonptr"
 	"github.com/cairn-gitops/cairn/internal/manifest"
 )
 
@@ -75,7 +76,7 @@ func unique(d *manifest.Document, seen map[string]int, name string, i int, ptr, 
 func (e ruleEnv) policyRules(d *manifest.Document, p *v1.ChangePolicy) []diag.Finding {
 	var out []diag.Finding
 	for _, env := range sortedKeys(p.Spec.Windows) {
-		out = append(out, e.checkTimezone(d, "/spec/windows/"+escapeToken(env)+"/timezone", p.Spec.Windows[env].Timezone)...)
+		out = append(out, e.checkTimezone(d, "/spec/windows/"+jsonptr.Escape(env)+"/timezone", p.Spec.Windows[env].Timezone)...)
 	}
 	if ex := p.Spec.Exceptions; ex != nil {
 		for i, x := range ex.OpenAcceptors {
@@ -152,7 +153,7 @@ func referenceRules(r *Result) []diag.Finding {
 	}
 	if p := r.Policy; p != nil {
 		for _, env := range sortedKeys(p.Spec.Windows) {
-			envMissing(r.PolicyDoc, "/spec/windows/"+escapeToken(env), env)
+			envMissing(r.PolicyDoc, "/spec/windows/"+jsonptr.Escape(env), env)
 		}
 		if ex := p.Spec.Exceptions; ex != nil {
 			for i, x := range ex.OpenAcceptors {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -226,10 +225,6 @@ func at(d *manifest.Document, ptr, rule, msg string) diag.Finding {
 	pos := d.Position(ptr)
 	return diag.Finding{File: d.File, Line: pos.Line, Column: pos.Column, Pointer: ptr, Document: d.Ref(),
 		Rule: rule, Severity: r.Severity, Message: msg}
-}
-
-func escapeToken(t string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
