@@ -56,16 +56,7 @@ func patch(t *testing.T, path string, val any) any {
 }
 
 func TestValidateAdapter(t *testing.T) {
-	set, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		doc     any
-		pointer string // the pointer of the one expected violation; "" for valid
-		message string // a substring of its message
-	}{
+	runViolationCases(t, "Adapter", []violationCase{
 		{name: "valid", doc: decode(t, goodAdapter)},
 		{name: "unknown field", doc: patch(t, "spec.password", "x"), pointer: "/spec/password", message: `unknown field "password"`},
 		{name: "missing connect", doc: patch(t, "spec.connect", nil), pointer: "/spec/connect",
@@ -76,24 +67,7 @@ func TestValidateAdapter(t *testing.T) {
 		{name: "bad name", doc: patch(t, "metadata.name", "LSE_Primary"), pointer: "/metadata/name", message: "must be a DNS-1123 label"},
 		{name: "port out of range", doc: patch(t, "spec.connect.port", json.Number("70000")), pointer: "/spec/connect/port", message: "must be <= 65535"},
 		{name: "bad host", doc: patch(t, "spec.connect.host", "not a host!"), pointer: "/spec/connect/host", message: "must be a DNS name or an IP address"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := set.Validate("Adapter", tt.doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.pointer == "" {
-				if len(got) != 0 {
-					t.Fatalf("want valid, got %+v", got)
-				}
-				return
-			}
-			if len(got) != 1 || got[0].Pointer != tt.pointer || !strings.Contains(got[0].Message, tt.message) {
-				t.Fatalf("want one violation at %s containing %q, got %+v", tt.pointer, tt.message, got)
-			}
-		})
-	}
+	})
 }
 
 func TestEverySchemaCompiles(t *testing.T) {
