@@ -18,15 +18,24 @@ build: ## Build bin/cairn.
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/cairn ./cmd/cairn
 
 .PHONY: demo
-demo: build ## Validate the example repository and show what cairn reports for a broken one.
+demo: build ## Validate and render the example repository (and show a broken one).
 	@echo "==> cairn validate examples/config-repo"
 	@$(BIN)/cairn validate examples/config-repo
 	@echo
-	@echo "==> cairn validate examples/invalid/jsonnet-schema   (a broken repository; exit code 1 is expected)"
+	@echo "==> cairn render examples/config-repo --out-dir $(CACHE)/demo/rendered"
+	@$(BIN)/cairn render examples/config-repo --out-dir $(CACHE)/demo/rendered
+	@find $(CACHE)/demo/rendered -name '*.yaml' | sort | sed 's|^|    |'
+	@echo "    $$(grep -h '^kind:' -r $(CACHE)/demo/rendered | sort | uniq -c | tr -s ' ' | paste -sd, -)"
+	@echo
+	@echo "==> cairn render examples/config-repo --adapter prod/client-northwind-acceptor (its NetworkPolicy)"
+	@$(BIN)/cairn render examples/config-repo --adapter prod/client-northwind-acceptor | awk '/^kind: NetworkPolicy/,/^---/' | sed -n '1,60p'
+	@echo
+	@echo "==> cairn validate examples/invalid/jsonnet-schema   (a broken repository: exit code 1 is expected)"
 	@$(BIN)/cairn validate examples/invalid/jsonnet-schema || true
 	@echo
-	@echo "cairn's reconciler is not built yet: today the demo validates the example"
-	@echo "repository. Rendering, the reconciler and the API arrive in later releases (see CHANGELOG.md)."
+	@echo "cairn's reconciler is not built yet: today the demo validates and renders the"
+	@echo "example repository. Applying to a cluster, the audit trail, the API and the portal"
+	@echo "arrive in later releases (see CHANGELOG.md)."
 
 .PHONY: test
 test: lint ## Run every test, with the race detector.

@@ -146,6 +146,9 @@ func writeJSON(s Streams, releases []render.Release) error {
 // swaps it into place, so that dir is never left half-written.
 func writeOutDir(dir string, releases []render.Release, format string) error {
 	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("out-dir: %w", err)
+	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-")
 	if err != nil {
 		return fmt.Errorf("out-dir: %w", err)
