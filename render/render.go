@@ -87,8 +87,10 @@ func New(fsys fs.FS) (*Renderer, error) {
 			return err
 		}
 		files = append(files, &loader.BufferedFile{Name: p, Data: b})
-		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
-		h.Write(b)
+		if rendersFrom(p) {
+			fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+			h.Write(b)
+		}
 		return nil
 	})
 	if err != nil {
@@ -104,7 +106,17 @@ func New(fsys fs.FS) (*Renderer, error) {
 	return &Renderer{chart: ch, chartDigest: hex.EncodeToString(h.Sum(nil)), workers: runtime.GOMAXPROCS(0)}, nil
 }
 
-// ChartDigest is the sha256 of the chart's files.
+// rendersFrom reports whether a chart file can change what renders (so
+// that editing the chart's README does not upgrade every release).
+func rendersFrom(p string) bool {
+	switch p {
+	case "Chart.yaml", "values.yaml", "values.schema.json":
+		return true
+	}
+	return strings.HasPrefix(p, "templates/") || strings.HasPrefix(p, "charts/") || strings.HasPrefix(p, "crds/")
+}
+
+// ChartDigest is the sha256 of the chart files that affect rendering.
 func (r *Renderer) ChartDigest() string { return "sha256:" + r.chartDigest }
 
 // Render renders one release per adapter, in parallel, and returns them
@@ -168,6 +180,7 @@ func (r *Renderer) release(in Input, a *v1.Adapter) (Release, error) {
 		return fail(err)
 	}
 	vals["cairn"] = map[string]any{"revision": in.Revisions[env+"/"+name], "valuesDigest": valuesDigest}
+	r.replaceNotMerge(vals, "orchestrator", "podLabels")
 	rv, err := chartutil.ToRenderValues(r.chart, vals,
 		chartutil.ReleaseOptions{Name: name, Namespace: e.Namespace, Revision: 1, IsInstall: true},
 		chartutil.DefaultCapabilities)
@@ -189,6 +202,33 @@ func (r *Renderer) release(in Input, a *v1.Adapter) (Release, error) {
 		Values: vals, ValuesDigest: valuesDigest, Digest: "sha256:" + hex.EncodeToString(sum[:]),
 		Objects: objects,
 	}, nil
+}
+
+// replaceNotMerge makes the map at path in vals replace the chart's default
+// instead of merging into it: Helm merges maps, so a default label the
+// repository does not name would otherwise stay in a selector. A key of the
+// default that vals lacks is set to null, which Helm reads as "remove".
+func (r *Renderer) replaceNotMerge(vals map[string]any, path ...string) {
+	def, cur := map[string]any(r.chart.Values), vals
+	for _, k := range path[:len(path)-1] {
+		d, ok1 := def[k].(map[string]any)
+		c, ok2 := cur[k].(map[string]any)
+		if !ok1 || !ok2 {
+			return
+		}
+		def, cur = d, c
+	}
+	last := path[len(path)-1]
+	d, ok1 := def[last].(map[string]any)
+	c, ok2 := cur[last].(map[string]any)
+	if !ok1 || !ok2 {
+		return
+	}
+	for k := range d {
+		if _, ok := c[k]; !ok {
+			c[k] = nil
+		}
+	}
 }
 
 // digestOf hashes the canonical JSON of values (encoding/json sorts keys).

@@ -1,0 +1,123 @@
+{{/*
+Helpers of the cairn-adapter chart.
+
+Every map that ends up in a manifest (labels, annotations, selectors) is built
+as a dict and written with toYaml: keys come out sorted and values quoted
+where YAML would otherwise read them as numbers or booleans (an adapter named
+"1234", a label value "true"). Nothing here reads the clock or random numbers,
+so the same values always render the same bytes.
+*/}}
+
+{{/*
+fullname: the name of every object. cairn names the release after the adapter,
+so the release name is the name; Helm limits release names to 53 characters,
+Kubernetes names to 63.
+*/}}
+{{- define "cairn-adapter.fullname" -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+selectorLabelMap: the small, stable subset of labels that selects the
+adapter's pods (Deployment selector, Service, NetworkPolicy, PDB). A
+Deployment's selector is immutable, so nothing that can change over an
+adapter's life (environment, version, user labels) is part of it.
+*/}}
+{{- define "cairn-adapter.selectorLabelMap" -}}
+{{- dict "app.kubernetes.io/name" "cairn-adapter" "app.kubernetes.io/instance" .Release.Name | toJson -}}
+{{- end -}}
+
+{{- define "cairn-adapter.selectorLabels" -}}
+{{- include "cairn-adapter.selectorLabelMap" . | fromJson | toYaml -}}
+{{- end -}}
+
+{{/*
+labels: the labels of every object: the pod labels below plus the chart's
+version labels.
+*/}}
+{{- define "cairn-adapter.labels" -}}
+{{- $labels := include "cairn-adapter.podLabelMap" . | fromJson -}}
+{{- $_ := set $labels "app.kubernetes.io/version" .Chart.AppVersion -}}
+{{- $_ = set $labels "helm.sh/chart" (printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-") -}}
+{{- toYaml $labels -}}
+{{- end -}}
+
+{{/*
+podLabels: the labels of the pods: selector labels, cairn's labels
+(adapter, environment, protocol, role) and .Values.labels, but not the
+chart's version labels, so that a new chart version that leaves the pod spec
+alone does not restart every session. The chart's own labels win over
+.Values.labels: a user label can add to them but never rename the adapter,
+move it to another environment or change the selector.
+*/}}
+{{- define "cairn-adapter.podLabels" -}}
+{{- include "cairn-adapter.podLabelMap" . | fromJson | toYaml -}}
+{{- end -}}
+
+{{- define "cairn-adapter.podLabelMap" -}}
+{{- $labels := include "cairn-adapter.selectorLabelMap" . | fromJson -}}
+{{- $_ := set $labels "app.kubernetes.io/managed-by" "cairn" -}}
+{{- $_ = set $labels "app.kubernetes.io/part-of" .Chart.Name -}}
+{{- $_ = set $labels "cairn.dev/adapter" .Values.adapter.name -}}
+{{- $_ = set $labels "cairn.dev/environment" .Values.adapter.environment -}}
+{{- $_ = set $labels "cairn.dev/protocol" .Values.adapter.protocol -}}
+{{- $_ = set $labels "cairn.dev/role" .Values.adapter.role -}}
+{{- merge $labels (.Values.labels | default dict) | toJson -}}
+{{- end -}}
+
+{{/*
+annotations: provenance on every object: the Git revision that last changed
+the adapter and the digest of its values. They sit on the objects' metadata
+only, never on the pod template: a new revision or digest must not restart a
+session unless the pod itself changes. .Values.annotations add to them.
+*/}}
+{{- define "cairn-adapter.annotations" -}}
+{{- $annotations := dict "cairn.dev/revision" .Values.cairn.revision "cairn.dev/values-digest" .Values.cairn.valuesDigest -}}
+{{- toYaml (merge $annotations (.Values.annotations | default dict)) -}}
+{{- end -}}
+
+{{/*
+metadata: name, labels and annotations of a top-level object, indented for
+the "metadata:" block.
+*/}}
+{{- define "cairn-adapter.metadata" -}}
+name: {{ include "cairn-adapter.fullname" . | quote }}
+labels:
+  {{- include "cairn-adapter.labels" . | nindent 2 }}
+annotations:
+  {{- include "cairn-adapter.annotations" . | nindent 2 }}
+{{- end -}}
+
+{{/*
+isAcceptor: "true" for an acceptor, "" otherwise.
+*/}}
+{{- define "cairn-adapter.isAcceptor" -}}
+{{- if eq .Values.adapter.role "acceptor" }}true{{ end -}}
+{{- end -}}
+
+{{/*
+sessionConfig: the document the adapter reads from /etc/cairn/session.json.
+Only what the adapter process uses goes in: its identity, the protocol block,
+where it connects and where it listens. The Service type, allowed sources,
+egress rules, labels, description and the suspended flag stay out, so that
+changing them (say, widening a counterparty's range) does not change the
+config checksum and does not restart a live session. Never a secret: the
+values hold none, and credentials are read from the mounted Secrets.
+toPrettyJson sorts keys, so the bytes are deterministic.
+*/}}
+{{- define "cairn-adapter.sessionConfig" -}}
+{{- $adapter := pick .Values.adapter "name" "environment" "protocol" "role" -}}
+{{- $listen := pick .Values.listen "port" "tls" -}}
+{{- dict "adapter" $adapter "session" .Values.session "connect" .Values.connect "listen" $listen | toPrettyJson -}}
+{{- end -}}
+
+{{/*
+image: by digest when one is set (immutable), else by tag.
+*/}}
+{{- define "cairn-adapter.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository .Values.image.tag -}}
+{{- end -}}
+{{- end -}}
