@@ -147,7 +147,7 @@ func TestObjectsCarryReferencesNotValues(t *testing.T) {
 		kinds := map[string]int{}
 		for _, o := range rel.Objects {
 			kinds[o.Kind]++
-			for _, want := range []string{"cairn.dev/adapter: " + rel.Name, "cairn.dev/environment: " + rel.Environment, "cairn.dev/values-digest:"} {
+			for _, want := range []string{"cairn.dev/adapter: \"" + rel.Name + "\"", "cairn.dev/environment: \"" + rel.Environment + "\"", "cairn.dev/values-digest: \"sha256:"} {
 				if !strings.Contains(o.YAML, want) {
 					t.Errorf("%s %s/%s lacks %q", rel.Key(), o.Kind, o.Name, want)
 				}

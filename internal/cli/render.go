@@ -61,6 +61,7 @@ func runRender(cmd *cobra.Command, dir string, f renderFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
+	tuneRuntime()
 	releases, err := renderRepository(cmd, fsys, dir, s)
 	if err != nil {
 		return err

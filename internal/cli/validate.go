@@ -85,8 +85,8 @@ func runValidate(cmd *cobra.Command, dir, version string, f validateFlags, s Str
 	return nil
 }
 
-// tuneRuntime fits Go's runtime to a one-shot validation, unless GOGC or
-// GOMAXPROCS say otherwise. A validation allocates much short-lived garbage
+// tuneRuntime fits Go's runtime to a one-shot validation or render, unless
+// GOGC or GOMAXPROCS say otherwise. Both allocate much short-lived garbage
 // (the schema library's bookkeeping, about 40 KB a document) over a small
 // live heap, so collecting less often saves a third of the CPU for a few
 // hundred megabytes at 10,000 documents; and it makes many short system

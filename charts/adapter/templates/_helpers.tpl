@@ -2,10 +2,12 @@
 Helpers of the cairn-adapter chart.
 
 Every map that ends up in a manifest (labels, annotations, selectors) is built
-as a dict and written with toYaml: keys come out sorted and values quoted
-where YAML would otherwise read them as numbers or booleans (an adapter named
-"1234", a label value "true"). Nothing here reads the clock or random numbers,
-so the same values always render the same bytes.
+as a dict and written by "cairn-adapter.map": keys come out sorted (range
+visits a map in key order) and every value quoted, so that YAML never
+reads a value as a number or a boolean (an adapter named "1234", a label
+value "true"). Nothing here reads the clock or random numbers, so the same
+values always render the same bytes. The helpers build dicts directly rather
+than through toYaml and fromJson, which were a fifth of a render's time.
 */}}
 
 {{/*
@@ -18,28 +20,24 @@ Kubernetes names to 63.
 {{- end -}}
 
 {{/*
-selectorLabelMap: the small, stable subset of labels that selects the
+map: a dict as a YAML block mapping, keys sorted, values quoted (keys are
+qualified names, which Kubernetes and the values schema restrict to safe
+characters).
+*/}}
+{{- define "cairn-adapter.map" -}}
+{{- range $k, $v := . }}
+{{ $k }}: {{ $v | toString | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+selectorLabels: the small, stable subset of labels that selects the
 adapter's pods (Deployment selector, Service, NetworkPolicy, PDB). A
 Deployment's selector is immutable, so nothing that can change over an
 adapter's life (environment, version, user labels) is part of it.
 */}}
-{{- define "cairn-adapter.selectorLabelMap" -}}
-{{- dict "app.kubernetes.io/name" "cairn-adapter" "app.kubernetes.io/instance" .Release.Name | toJson -}}
-{{- end -}}
-
 {{- define "cairn-adapter.selectorLabels" -}}
-{{- include "cairn-adapter.selectorLabelMap" . | fromJson | toYaml -}}
-{{- end -}}
-
-{{/*
-labels: the labels of every object: the pod labels below plus the chart's
-version labels.
-*/}}
-{{- define "cairn-adapter.labels" -}}
-{{- $labels := include "cairn-adapter.podLabelMap" . | fromJson -}}
-{{- $_ := set $labels "app.kubernetes.io/version" .Chart.AppVersion -}}
-{{- $_ = set $labels "helm.sh/chart" (printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-") -}}
-{{- toYaml $labels -}}
+{{- include "cairn-adapter.map" (dict "app.kubernetes.io/name" "cairn-adapter" "app.kubernetes.io/instance" .Release.Name) -}}
 {{- end -}}
 
 {{/*
@@ -51,18 +49,33 @@ alone does not restart every session. The chart's own labels win over
 move it to another environment or change the selector.
 */}}
 {{- define "cairn-adapter.podLabels" -}}
-{{- include "cairn-adapter.podLabelMap" . | fromJson | toYaml -}}
+{{- include "cairn-adapter.map" (merge (dict
+  "app.kubernetes.io/name" "cairn-adapter"
+  "app.kubernetes.io/instance" .Release.Name
+  "app.kubernetes.io/managed-by" "cairn"
+  "app.kubernetes.io/part-of" .Chart.Name
+  "cairn.dev/adapter" .Values.adapter.name
+  "cairn.dev/environment" .Values.adapter.environment
+  "cairn.dev/protocol" .Values.adapter.protocol
+  "cairn.dev/role" .Values.adapter.role) (.Values.labels | default dict)) -}}
 {{- end -}}
 
-{{- define "cairn-adapter.podLabelMap" -}}
-{{- $labels := include "cairn-adapter.selectorLabelMap" . | fromJson -}}
-{{- $_ := set $labels "app.kubernetes.io/managed-by" "cairn" -}}
-{{- $_ = set $labels "app.kubernetes.io/part-of" .Chart.Name -}}
-{{- $_ = set $labels "cairn.dev/adapter" .Values.adapter.name -}}
-{{- $_ = set $labels "cairn.dev/environment" .Values.adapter.environment -}}
-{{- $_ = set $labels "cairn.dev/protocol" .Values.adapter.protocol -}}
-{{- $_ = set $labels "cairn.dev/role" .Values.adapter.role -}}
-{{- merge $labels (.Values.labels | default dict) | toJson -}}
+{{/*
+labels: the labels of every object: the pod labels above plus the chart's
+version labels.
+*/}}
+{{- define "cairn-adapter.labels" -}}
+{{- include "cairn-adapter.map" (merge (dict
+  "app.kubernetes.io/name" "cairn-adapter"
+  "app.kubernetes.io/instance" .Release.Name
+  "app.kubernetes.io/managed-by" "cairn"
+  "app.kubernetes.io/part-of" .Chart.Name
+  "cairn.dev/adapter" .Values.adapter.name
+  "cairn.dev/environment" .Values.adapter.environment
+  "cairn.dev/protocol" .Values.adapter.protocol
+  "cairn.dev/role" .Values.adapter.role
+  "app.kubernetes.io/version" .Chart.AppVersion
+  "helm.sh/chart" (printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-")) (.Values.labels | default dict)) -}}
 {{- end -}}
 
 {{/*
@@ -72,8 +85,7 @@ only, never on the pod template: a new revision or digest must not restart a
 session unless the pod itself changes. .Values.annotations add to them.
 */}}
 {{- define "cairn-adapter.annotations" -}}
-{{- $annotations := dict "cairn.dev/revision" .Values.cairn.revision "cairn.dev/values-digest" .Values.cairn.valuesDigest -}}
-{{- toYaml (merge $annotations (.Values.annotations | default dict)) -}}
+{{- include "cairn-adapter.map" (merge (dict "cairn.dev/revision" .Values.cairn.revision "cairn.dev/values-digest" .Values.cairn.valuesDigest) (.Values.annotations | default dict)) -}}
 {{- end -}}
 
 {{/*
