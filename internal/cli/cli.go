@@ -69,6 +69,7 @@ and records who changed what, when, and who approved it.`,
 		newValidateCmd(version, s),
 		newSchemaCmd(s),
 		newRenderCmd(s),
+		newPlanCmd(s),
 		newVersionCmd(version, s),
 	)
 	return root
