@@ -25,8 +25,11 @@ qualified names, which Kubernetes and the values schema restrict to safe
 characters).
 */}}
 {{- define "cairn-adapter.map" -}}
-{{- range $k, $v := . }}
+{{- $first := true -}}
+{{- range $k, $v := . -}}
+{{- if not $first }}{{ "\n" }}{{ end -}}
 {{ $k }}: {{ $v | toString | quote }}
+{{- $first = false -}}
 {{- end -}}
 {{- end -}}
 
