@@ -65,6 +65,14 @@ fuzz-smoke: ## Run every fuzz target for FUZZTIME (default 10s) each.
 bench-validate: ## Compare `cairn validate` with kubeconform on 10,000 generated adapters.
 	bash bench/validate.sh
 
+.PHONY: bench-render
+bench-render: ## Compare `cairn render` with `helm template` on 1,000 generated adapters.
+	bash bench/render.sh
+
+.PHONY: bench-plan
+bench-plan: ## Time `cairn plan` on a 1,000-adapter repository.
+	bash bench/plan.sh
+
 .PHONY: schemas
 schemas: build ## Export the JSON Schemas into schemas/ for editors.
 	$(BIN)/cairn schema export schemas
