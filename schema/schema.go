@@ -95,6 +95,22 @@ func Load() (*Set, error) {
 	return s, nil
 }
 
+// Standalone returns a Set holding one schema that is not a cairn kind,
+// such as a Helm chart's values.schema.json, under the given name: Validate
+// it with that name. Its own $schema picks the draft; it may not $ref other
+// documents.
+func Standalone(name string, doc []byte) (*Set, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(doc, &raw); err != nil {
+		return nil, fmt.Errorf("decode schema %s: %w", name, err)
+	}
+	s := &Set{raw: map[string]any{name: raw}, kinds: map[string]*lazySchema{name: {file: name, doc: doc}}}
+	if _, err := s.kinds[name].compile(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // compile compiles one self-contained (inlined) schema with no loader: a
 // schema can never reach the network or the file system.
 func (l *lazySchema) compile() (*jsonschema.Schema, error) {
