@@ -50,6 +50,17 @@ func (s *Set) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation)
 			return
 		}
 		add(loc, kw, ve.Message)
+	case "not":
+		if d, ok := asMap(node)["description"].(string); ok {
+			add(loc, kw, "must not be "+lowerFirst(strings.TrimSuffix(d, ".")))
+			return
+		}
+		owner, _ := s.schemaAt(strings.TrimSuffix(ve.AbsoluteKeywordLocation, "/not"))
+		if d, ok := asMap(owner)["description"].(string); ok {
+			add(loc, kw, "must be "+lowerFirst(strings.TrimSuffix(d, ".")))
+			return
+		}
+		add(loc, kw, "is one of the values not allowed here")
 	default:
 		if ve.Message == "not allowed" { // a false schema: the field is forbidden here
 			add(loc, "not", fmt.Sprintf("field %q is not allowed", lastToken(loc)))

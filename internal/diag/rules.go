@@ -39,6 +39,8 @@ const (
 	RuleUnknownReference   = "unknown-reference"
 	RuleDuplicateName      = "duplicate-name"
 	RuleExpired            = "expired"
+	RuleReservedPort       = "reserved-port"
+	RuleAcceptorName       = "acceptor-name"
 )
 
 // Rules is the catalogue of every rule, in the order they are documented.
@@ -69,6 +71,8 @@ var Rules = []Rule{
 	{RuleUnknownRole, Error, "An RBAC binding names a role that does not exist.", "Bind a built-in role (admin, operator, developer, viewer) or one declared under rbac.roles."},
 	{RuleUnknownReference, Error, "A document refers to an environment or adapter that does not exist.", "Fix the name, or remove the stale reference."},
 	{RuleDuplicateName, Error, "A name that must be unique appears twice.", "Rename one of them."},
+	{RuleReservedPort, Error, "An acceptor listens on the adapter's health port, 8080.", "Choose another port: 8080 serves the pod's liveness and readiness probes."},
+	{RuleAcceptorName, Error, "An acceptor's name does not start with a letter.", "Rename it: its Service is named after it, and a Service name (DNS-1035) starts with a letter."},
 	{RuleExpired, Warning, "An API key or an exception has expired.", "Remove it, or replace it with a new one; an expired grant is never honoured."},
 }
 

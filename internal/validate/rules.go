@@ -32,6 +32,14 @@ func (e ruleEnv) adapterRules(d *manifest.Document, a *v1.Adapter) []diag.Findin
 	var out []diag.Finding
 	if l := a.Spec.Listen; l != nil {
 		out = append(out, checkCIDRs(d, "/spec/listen/allowedSources", l.AllowedSources)...)
+		if l.Port == healthPort {
+			out = append(out, at(d, "/spec/listen/port", diag.RuleReservedPort,
+				fmt.Sprintf("port %d is the adapter's health port (liveness and readiness probes); listen on another", healthPort)))
+		}
+		if n := a.Metadata.Name; n != "" && (n[0] < 'a' || n[0] > 'z') {
+			out = append(out, at(d, "/metadata/name", diag.RuleAcceptorName,
+				fmt.Sprintf("acceptor %q must start with a letter: its Service is named after it, and Service names (DNS-1035) start with a letter", n)))
+		}
 	}
 	if eg := a.Spec.Egress; eg != nil {
 		out = append(out, checkCIDRs(d, "/spec/egress/cidrs", eg.CIDRs)...)
@@ -41,6 +49,9 @@ func (e ruleEnv) adapterRules(d *manifest.Document, a *v1.Adapter) []diag.Findin
 	}
 	return out
 }
+
+// healthPort is the port of the adapter chart's probes (charts/adapter).
+const healthPort = 8080
 
 // checkCIDRs reports ranges that do not parse or have host bits set.
 func checkCIDRs(d *manifest.Document, base string, cidrs []string) []diag.Finding {
