@@ -75,12 +75,6 @@ func exampleDirs(t *testing.T, group string) []string {
 	return dirs
 }
 
-// knownDiscrepancies are invalid examples whose expected.txt says what the
-// validator must report and the validator does not yet. Such a case is
-// skipped with its diff; once the validator agrees it fails, so that the
-// entry is removed.
-var knownDiscrepancies = map[string]string{}
-
 // TestInvalidExamples validates each examples/invalid/NAME and compares the
 // findings with NAME/expected.txt, which was checked by hand against the
 // files: every line names the offending key or value and the rule that
@@ -100,8 +94,7 @@ func TestInvalidExamples(t *testing.T) {
 			}
 			got := formatFindings(res.Findings)
 			expectedFile := filepath.Join(dir, "expected.txt")
-			bug, known := knownDiscrepancies[name]
-			if *update && !known {
+			if *update {
 				if err := os.WriteFile(expectedFile, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -111,20 +104,14 @@ func TestInvalidExamples(t *testing.T) {
 				t.Fatalf("%v (run with -update to write it, then review it line by line)", err)
 			}
 			want := string(b)
-			if got != want && known {
-				t.Skipf("known validator discrepancy: %s\n(-want +got)\n%s", bug, lineDiff(want, got))
-			}
 			if len(res.Findings) == 0 {
 				t.Errorf("no findings: an invalid example must produce at least one")
 			}
 			if wantErrors := strings.HasPrefix(want, "error ") || strings.Contains(want, "\nerror "); res.Valid() == wantErrors {
 				t.Errorf("Valid() = %v, but expected.txt lists error findings: %v", res.Valid(), wantErrors)
 			}
-			switch {
-			case got != want:
+			if got != want {
 				t.Errorf("findings differ from %s (-want +got):\n%s", expectedFile, lineDiff(want, got))
-			case known:
-				t.Errorf("the validator now agrees with expected.txt: remove %q from knownDiscrepancies", name)
 			}
 		})
 	}
@@ -406,9 +393,6 @@ func TestCredentialKind(t *testing.T) {
 		sibling string // the "name" of the object holding the value
 		value   string
 		want    string // a substring of the verdict; "" when the value must pass
-		// knownBug, when set, says why the scanner gets this case wrong
-		// today: a wrong verdict skips the case, a right one fails it.
-		knownBug string
 	}{
 		// True positives: shapes of well-known secrets, wherever they are.
 		{name: "PEM RSA private key", key: "notes", value: fakePEM, want: "a private key"},
@@ -475,12 +459,7 @@ func TestCredentialKind(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := credentialKind(tt.key, tt.sibling, tt.value)
-			wrong := (tt.want == "") != (got == "") || !strings.Contains(got, tt.want)
 			switch {
-			case tt.knownBug != "" && wrong:
-				t.Skipf("known scanner discrepancy: %s (verdict %q)", tt.knownBug, got)
-			case tt.knownBug != "":
-				t.Errorf("the scanner now gets this case right: clear its knownBug")
 			case tt.want == "" && got != "":
 				t.Errorf("credentialKind(%q, %q, %q) = %q, want no credential", tt.key, tt.sibling, tt.value, got)
 			case tt.want != "" && !strings.Contains(got, tt.want):
@@ -607,9 +586,6 @@ func TestCredentialFindingsWithholdValue(t *testing.T) {
 		name    string
 		pointer string // the literal-credential finding's pointer starts with this
 		place   func(secret string) adapterFields
-		// knownLeak, when set, says why a finding carries the secret today:
-		// a leak skips the case, no leak fails it.
-		knownLeak string
 	}{
 		{name: "annotation", pointer: "/metadata/annotations/notes", place: func(s string) adapterFields { return adapterFields{notes: s} }},
 		{name: "description", pointer: "/spec/description", place: func(s string) adapterFields { return adapterFields{description: s} }},
@@ -647,12 +623,7 @@ func TestCredentialFindingsWithholdValue(t *testing.T) {
 					t.Errorf("%s: no literal-credential finding at %s; got:\n%s", secretName(secret), p.pointer, formatFindings(res.Findings))
 				}
 			}
-			switch {
-			case p.knownLeak != "" && len(leaks) > 0:
-				t.Skipf("known discrepancy: %s:\n%s", p.knownLeak, strings.Join(leaks, "\n"))
-			case p.knownLeak != "":
-				t.Errorf("no finding carries the secret any more: clear knownLeak")
-			case len(leaks) > 0:
+			if len(leaks) > 0 {
 				t.Errorf("findings carry the secret:\n%s", strings.Join(leaks, "\n"))
 			}
 		})
