@@ -124,7 +124,11 @@ func renderRepository(cmd *cobra.Command, fsys fs.FS, name string, s Streams) ([
 // rendererFor loads the chart the repository names, or the embedded one.
 func rendererFor(fsys fs.FS, repo *v1.Repository) (*render.Renderer, error) {
 	if c := repo.Spec.Chart; c != nil && c.Path != "" {
-		sub, err := fs.Sub(fsys, path.Clean(c.Path))
+		p := path.Clean(c.Path)
+		if info, err := fs.Stat(fsys, p); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("chart %s (named in cairn.json): no such directory in the repository", c.Path)
+		}
+		sub, err := fs.Sub(fsys, p)
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: %w", c.Path, err)
 		}
