@@ -61,6 +61,11 @@ func runRender(cmd *cobra.Command, dir string, f renderFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if f.outDir != "" {
+		if err := checkOutDir(f.outDir, dir); err != nil {
+			return err
+		}
+	}
 	tuneRuntime()
 	releases, err := renderRepository(cmd, fsys, dir, s)
 	if err != nil {
@@ -147,6 +152,48 @@ func writeJSON(s Streams, releases []render.Release) error {
 	return enc.Encode(releases)
 }
 
+// outDirMarker marks a directory written by cairn render: only such a
+// directory, or an empty one, is ever replaced.
+const outDirMarker = ".cairn-render"
+
+// checkOutDir refuses an output directory that cairn did not write: a file,
+// a directory with other content (the repository itself, the working
+// directory, any ancestor of the repository), so that --out-dir can never
+// delete what is not its own.
+func checkOutDir(dir, repo string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("out-dir: %w", err)
+	}
+	repoAbs, err := filepath.Abs(repo)
+	if err != nil {
+		return fmt.Errorf("repository: %w", err)
+	}
+	if rel, err := filepath.Rel(abs, repoAbs); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return fmt.Errorf("out-dir %s holds the repository: choose a directory of its own", dir)
+	}
+	info, err := os.Stat(abs)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("out-dir: %w", err)
+	case !info.IsDir():
+		return fmt.Errorf("out-dir %s is not a directory", dir)
+	}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return fmt.Errorf("out-dir: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(abs, outDirMarker)); err != nil {
+		return fmt.Errorf("out-dir %s is not empty and was not written by cairn render (no %s): it would be replaced whole, so choose another", dir, outDirMarker)
+	}
+	return nil
+}
+
 // writeOutDir writes every release into a new directory beside dir, then
 // swaps it into place, so that dir is never left half-written.
 func writeOutDir(dir string, releases []render.Release, format string) error {
@@ -159,6 +206,13 @@ func writeOutDir(dir string, releases []render.Release, format string) error {
 		return fmt.Errorf("out-dir: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("out-dir: %w", err)
+	}
+	marker := "Written by cairn render: this directory is replaced whole on each run.\n"
+	if err := os.WriteFile(filepath.Join(tmp, outDirMarker), []byte(marker), 0o644); err != nil {
+		return fmt.Errorf("out-dir: %w", err)
+	}
 	for _, r := range releases {
 		var b strings.Builder
 		if format == "json" {

@@ -129,8 +129,8 @@ func TestReviewRenderOutDir(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n != 16 {
-		t.Errorf("%d files, want 16", n)
+	if n != 17 {
+		t.Errorf("%d files, want 16 releases and the %s marker", n, outDirMarker)
 	}
 
 	// An invalid repository: exit 1, findings on stderr, output untouched.

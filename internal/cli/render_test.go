@@ -72,6 +72,24 @@ func TestRenderOutDir(t *testing.T) {
 	if len(files) != 16 {
 		t.Fatalf("%d files, want 16", len(files))
 	}
+	// Refusals, before anything is rendered or touched.
+	for _, bad := range []struct{ dir, msg string }{
+		{"../../examples/config-repo", "holds the repository"},
+		{"../..", "holds the repository"},
+		{"render_test.go", "not a directory"},
+		{".", "not written by cairn render"},
+	} {
+		code, _, errOut := runCairn(t, "render", "../../examples/config-repo", "--out-dir", bad.dir)
+		if code != ExitError || !strings.Contains(errOut, bad.msg) {
+			t.Errorf("--out-dir %s: exit %d, stderr %q, want %q", bad.dir, code, errOut, bad.msg)
+		}
+	}
+	if _, err := os.Stat("render_test.go"); err != nil {
+		t.Fatalf("a refused --out-dir touched a file: %v", err)
+	}
+	if info, err := os.Stat(out); err != nil || info.Mode().Perm() != 0o755 {
+		t.Errorf("out-dir mode %v, %v; want 0755", info.Mode().Perm(), err)
+	}
 	stale := filepath.Join(out, "stale.txt")
 	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
