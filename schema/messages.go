@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ func (s *Set) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation)
 		}
 		*out = append(*out, Violation{Pointer: ptr, Keyword: keyword, Message: msg})
 	}
-	loc := ve.InstanceLocation
+	loc := instancePointer(ve.InstanceLocation)
 	switch kw {
 	case "additionalProperties":
 		for _, name := range s.unknownFields(ve.AbsoluteKeywordLocation, jsonptr.Resolve(doc, loc)) {
@@ -68,6 +69,21 @@ func (s *Set) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation)
 		}
 		add(loc, kw, ve.Message)
 	}
+}
+
+// instancePointer turns the library's instance location, whose tokens are
+// also URL-escaped ("x%0Aspec"), into a plain JSON pointer.
+func instancePointer(loc string) string {
+	if !strings.Contains(loc, "%") {
+		return loc
+	}
+	toks := strings.Split(loc, "/")
+	for i, t := range toks {
+		if u, err := url.PathUnescape(t); err == nil {
+			toks[i] = u
+		}
+	}
+	return strings.Join(toks, "/")
 }
 
 // schemaAt returns the schema keyword value at an absolute keyword location
