@@ -161,12 +161,17 @@ func egressOf(a *v1.Adapter) map[string]any {
 		}
 	}
 	if k := a.Spec.Kafka; k != nil {
+		var eps []v1.Endpoint
 		for _, s := range k.BootstrapServers {
 			if i := strings.LastIndexByte(s, ':'); i > 0 {
 				if p, err := strconv.Atoi(s[i+1:]); err == nil {
 					ports = append(ports, p)
+					eps = append(eps, v1.Endpoint{Host: s[:i], Port: p})
 				}
 			}
+		}
+		if len(cidrs) == 0 {
+			cidrs = hostPrefixes(eps)
 		}
 	}
 	slices.Sort(ports)
@@ -259,10 +264,13 @@ func resourcesOf(repo *v1.Repository, a *v1.Adapter) map[string]any {
 		r = repo.Spec.Defaults.Resources
 	}
 	if r == nil {
-		return nil
+		return nil // the chart's defaults
 	}
+	// Every entry is set, to null where the manifest says nothing: Helm
+	// merges maps, and a chart default request must never pair with a
+	// lower limit the manifest set.
 	list := func(l *v1.ResourceList) map[string]any {
-		out := map[string]any{}
+		out := map[string]any{"cpu": nil, "memory": nil}
 		if l != nil {
 			if l.CPU != "" {
 				out["cpu"] = l.CPU

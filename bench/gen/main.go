@@ -160,10 +160,13 @@ func writeDocuments(n int, seed uint64, repoDir, yamlDir string) (string, error)
 		"apiVersion": "cairn.dev/v1alpha1",
 		"kind":       "Repository",
 		"metadata":   map[string]any{"name": "bench"},
-		"spec": map[string]any{"environments": map[string]any{
-			"uat":  map[string]any{"namespace": "connectivity-uat"},
-			"prod": map[string]any{"namespace": "connectivity-prod", "production": true},
-		}},
+		"spec": map[string]any{
+			"environments": map[string]any{
+				"uat":  map[string]any{"namespace": "connectivity-uat"},
+				"prod": map[string]any{"namespace": "connectivity-prod", "production": true},
+			},
+			"image": map[string]any{"repository": "registry.example.net/connectivity/adapter", "tag": "3.8.2"},
+		},
 	}
 	if err := writeJSON(filepath.Join(repoDir, "cairn.json"), repo); err != nil {
 		return "", err

@@ -128,7 +128,7 @@ func TestRenderRepositoryChart(t *testing.T) {
 	}
 	edit(t, repo, "cairn.json", `"path": "charts/custom"`, `"path": "charts/missing"`)
 	code, _, errOut = runCairn(t, "render", repo)
-	if code != ExitError || !strings.Contains(errOut, "charts/missing") {
+	if code != ExitFindings || !strings.Contains(errOut, "[chart-path] no chart at charts/missing") {
 		t.Errorf("a missing chart: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -41,6 +41,9 @@ const (
 	RuleExpired            = "expired"
 	RuleReservedPort       = "reserved-port"
 	RuleAcceptorName       = "acceptor-name"
+	RuleImage              = "image"
+	RuleResources          = "resources"
+	RuleChartPath          = "chart-path"
 )
 
 // Rules is the catalogue of every rule, in the order they are documented.
@@ -73,6 +76,9 @@ var Rules = []Rule{
 	{RuleDuplicateName, Error, "A name that must be unique appears twice.", "Rename one of them."},
 	{RuleReservedPort, Error, "An acceptor listens on the adapter's health port, 8080.", "Choose another port: 8080 serves the pod's liveness and readiness probes."},
 	{RuleAcceptorName, Error, "An acceptor's name does not start with a letter.", "Rename it: its Service is named after it, and a Service name (DNS-1035) starts with a letter."},
+	{RuleImage, Error, "An adapter has no image to run.", "Set spec.image in cairn.json (repository, and a tag or digest), or in the adapter."},
+	{RuleResources, Error, "A resource request is above its limit.", "Lower the request or raise the limit: Kubernetes refuses such a pod."},
+	{RuleChartPath, Error, "The chart cairn.json names is not in the repository.", "Commit the chart directory (with its Chart.yaml), or remove spec.chart to use the embedded chart."},
 	{RuleExpired, Warning, "An API key or an exception has expired.", "Remove it, or replace it with a new one; an expired grant is never honoured."},
 }
 

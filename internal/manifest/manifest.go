@@ -132,6 +132,10 @@ func (d *Document) Decode(v any) error {
 func Walk(fsys fs.FS) ([]Entry, []diag.Finding, error) {
 	var entries []Entry
 	var findings []diag.Finding
+	var charts []string // directories holding a Chart.yaml: Helm charts, not documents
+	inChart := func(p string) bool {
+		return slices.ContainsFunc(charts, func(c string) bool { return strings.HasPrefix(p, c+"/") })
+	}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == "." {
@@ -153,7 +157,13 @@ func Walk(fsys fs.FS) ([]Entry, []diag.Finding, error) {
 			return nil
 		}
 		if d.IsDir() {
+			if _, err := fs.Stat(fsys, path.Join(p, "Chart.yaml")); err == nil && p != "." {
+				charts = append(charts, p)
+			}
 			return nil
+		}
+		if inChart(p) {
+			return nil // a chart's files (its symbolic links are still checked above)
 		}
 		if e, ok := classify(p); ok {
 			entries = append(entries, e)

@@ -2,7 +2,9 @@ package validate
 
 import (
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -74,6 +76,7 @@ func checkCIDRs(d *manifest.Document, base string, cidrs []string) []diag.Findin
 type ruleEnv struct {
 	now   time.Time
 	zones *sync.Map // name -> bool
+	fsys  fs.FS     // the repository, for paths documents name
 }
 
 func (e ruleEnv) knownZone(tz string) bool {
@@ -103,7 +106,7 @@ func isOpen(sources []string) (bool, string) {
 			return true, fmt.Sprintf("admits any source (%s)", s)
 		}
 	}
-	return false, ""
+	return admitsEverything(sources)
 }
 
 // crossRules are the rules that span documents.
@@ -114,10 +117,29 @@ func (e ruleEnv) crossRules(r *Result, entries []manifest.Entry) []diag.Finding 
 			Message: "the repository has no cairn.json; add one (kind Repository) declaring the environments"})
 	}
 	out = append(out, environmentRules(r)...)
+	out = append(out, e.chartRules(r)...)
+	if r.Repository != nil {
+		for _, a := range r.Adapters {
+			out = append(out, deploymentRules(r.Repository, a)...)
+		}
+	}
 	out = append(out, uniquenessRules(r)...)
 	out = append(out, e.acceptorRules(r)...)
 	out = append(out, referenceRules(r)...)
 	return out
+}
+
+// chartRules check that the chart cairn.json names is in the repository.
+func (e ruleEnv) chartRules(r *Result) []diag.Finding {
+	if r.Repository == nil || r.Repository.Spec.Chart == nil || r.Repository.Spec.Chart.Path == "" {
+		return nil
+	}
+	p := path.Clean(r.Repository.Spec.Chart.Path)
+	if _, err := fs.Stat(e.fsys, path.Join(p, "Chart.yaml")); err != nil {
+		return []diag.Finding{at(r.RepositoryDoc, "/spec/chart/path", diag.RuleChartPath,
+			fmt.Sprintf("no chart at %s: the directory with its Chart.yaml is not in the repository", p))}
+	}
+	return nil
 }
 
 func environmentRules(r *Result) []diag.Finding {

@@ -92,7 +92,7 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := ruleEnv{now: v.opts.Now(), zones: &v.zones}
+	env := ruleEnv{now: v.opts.Now(), zones: &v.zones, fsys: fsys}
 	perFile := make([][]checked, len(entries))
 	loadFindings := make([][]diag.Finding, len(entries))
 	var wg sync.WaitGroup

@@ -1,0 +1,142 @@
+package validate
+
+import (
+	"fmt"
+	"net/netip"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+	"github.com/cairn-gitops/cairn/internal/diag"
+)
+
+// maxAnnotationBytes is what cairn leaves of Kubernetes' 256 KiB limit on
+// an object's annotations for the annotations the chart adds.
+const maxAnnotationBytes = 256<<10 - 4<<10
+
+// deploymentRules check an adapter against the repository's defaults for
+// what the cluster would refuse at apply time: an image to run, requests
+// within limits, env names given once, annotations within the size limit.
+func deploymentRules(repo *v1.Repository, a Adapter) []diag.Finding {
+	var out []diag.Finding
+	if img := effectiveImage(repo, a.Adapter); img.Repository == "" || (img.Tag == "" && img.Digest == "") {
+		out = append(out, at(a.Doc, "/spec", diag.RuleImage,
+			"no image to run: set spec.image (repository, and a tag or digest) in cairn.json or in the adapter"))
+	}
+	out = append(out, resourceRules(repo, a)...)
+	seen := map[string]int{}
+	for i, e := range a.Spec.Env {
+		out = append(out, unique(a.Doc, seen, e.Name, i, fmt.Sprintf("/spec/env/%d/name", i), "environment variable")...)
+	}
+	size := 0
+	for k, v := range a.Metadata.Annotations {
+		size += len(k) + len(v)
+	}
+	if size > maxAnnotationBytes {
+		out = append(out, at(a.Doc, "/metadata/annotations", diag.RuleTooLarge,
+			fmt.Sprintf("annotations take %d bytes; Kubernetes allows 256 KiB in all, of which cairn needs %d", size, 256<<10-maxAnnotationBytes)))
+	}
+	return out
+}
+
+// effectiveImage is the repository's image with the adapter's overrides.
+func effectiveImage(repo *v1.Repository, a *v1.Adapter) v1.Image {
+	var img v1.Image
+	if repo.Spec.Image != nil {
+		img = *repo.Spec.Image
+	}
+	if o := a.Spec.Image; o != nil {
+		if o.Repository != "" {
+			img.Repository = o.Repository
+		}
+		if o.Tag != "" {
+			img.Tag = o.Tag
+		}
+		if o.Digest != "" {
+			img.Digest = o.Digest
+		}
+	}
+	return img
+}
+
+// resourceRules refuse a request above its limit, once the repository's
+// defaults apply (an adapter's requests or limits replace the defaults').
+func resourceRules(repo *v1.Repository, a Adapter) []diag.Finding {
+	r, ptr := a.Spec.Resources, "/spec/resources"
+	if r == nil && repo.Spec.Defaults != nil {
+		r = repo.Spec.Defaults.Resources
+	}
+	if r == nil {
+		return nil
+	}
+	req, lim := r.Requests, r.Limits
+	if req == nil || lim == nil {
+		return nil
+	}
+	var out []diag.Finding
+	for _, c := range []struct{ name, req, lim string }{{"cpu", req.CPU, lim.CPU}, {"memory", req.Memory, lim.Memory}} {
+		if c.req == "" || c.lim == "" {
+			continue
+		}
+		q, err1 := resource.ParseQuantity(c.req)
+		l, err2 := resource.ParseQuantity(c.lim)
+		if err1 == nil && err2 == nil && q.Cmp(l) > 0 {
+			out = append(out, at(a.Doc, ptr+"/requests/"+c.name, diag.RuleResources,
+				fmt.Sprintf("%s request %s is above its limit %s: Kubernetes refuses such a pod", c.name, c.req, c.lim)))
+		}
+	}
+	return out
+}
+
+// covers reports whether the union of prefixes covers all of p: true when
+// one prefix holds p, false when none overlaps it, else both halves of p
+// must be covered.
+func covers(prefixes []netip.Prefix, p netip.Prefix) bool {
+	overlaps := false
+	for _, q := range prefixes {
+		if q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
+			return true
+		}
+		overlaps = overlaps || q.Overlaps(p)
+	}
+	if !overlaps || p.Bits() >= p.Addr().BitLen() {
+		return false
+	}
+	lo := netip.PrefixFrom(p.Addr(), p.Bits()+1)
+	hiAddr := p.Addr()
+	b := hiAddr.AsSlice()
+	bit := p.Bits()
+	b[bit/8] |= 0x80 >> (bit % 8)
+	hiAddr, _ = netip.AddrFromSlice(b)
+	hi := netip.PrefixFrom(hiAddr, p.Bits()+1)
+	return covers(prefixes, lo) && covers(prefixes, hi)
+}
+
+// admitsEverything reports whether ranges together admit all of IPv4 or all
+// of IPv6 (0.0.0.0/1 with 128.0.0.0/1 is as open as 0.0.0.0/0, and so is
+// ::ffff:0.0.0.0/96, every IPv4 address written as IPv6).
+func admitsEverything(sources []string) (bool, string) {
+	var v4, v6 []netip.Prefix
+	for _, s := range sources {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			continue
+		}
+		p = p.Masked()
+		if p.Addr().Is4In6() && p.Bits() <= 96 {
+			return true, fmt.Sprintf("admits every IPv4 address (%s)", s)
+		}
+		if p.Addr().Is4() {
+			v4 = append(v4, p)
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	if covers(v4, netip.MustParsePrefix("0.0.0.0/0")) {
+		return true, "admits every IPv4 address (its ranges together cover 0.0.0.0/0)"
+	}
+	if covers(v6, netip.MustParsePrefix("::/0")) {
+		return true, "admits every IPv6 address (its ranges together cover ::/0)"
+	}
+	return false, ""
+}
