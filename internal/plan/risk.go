@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairn-gitops/cairn/internal/netrange"
 )
 
 // Risk is how closely a reviewer must look at a change.
@@ -456,14 +458,7 @@ func prefixes(ss []string) []netip.Prefix {
 }
 
 // coveredBy reports whether some range of set contains all of p.
-func coveredBy(p netip.Prefix, set []netip.Prefix) bool {
-	for _, s := range set {
-		if s.IsValid() && s.Addr().Is4() == p.Addr().Is4() && s.Bits() <= p.Bits() && s.Contains(p.Addr()) {
-			return true
-		}
-	}
-	return false
-}
+func coveredBy(p netip.Prefix, set []netip.Prefix) bool { return netrange.Covers(set, p) }
 
 // describeWider says how a new range a widens the ranges before.
 func describeWider(a netip.Prefix, before []netip.Prefix) string {

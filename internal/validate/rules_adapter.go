@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/diag"
+	"github.com/cairn-gitops/cairn/internal/netrange"
 )
 
 // maxAnnotationBytes is what cairn leaves of Kubernetes' 256 KiB limit on
@@ -88,30 +89,6 @@ func resourceRules(repo *v1.Repository, a Adapter) []diag.Finding {
 	return out
 }
 
-// covers reports whether the union of prefixes covers all of p: true when
-// one prefix holds p, false when none overlaps it, else both halves of p
-// must be covered.
-func covers(prefixes []netip.Prefix, p netip.Prefix) bool {
-	overlaps := false
-	for _, q := range prefixes {
-		if q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
-			return true
-		}
-		overlaps = overlaps || q.Overlaps(p)
-	}
-	if !overlaps || p.Bits() >= p.Addr().BitLen() {
-		return false
-	}
-	lo := netip.PrefixFrom(p.Addr(), p.Bits()+1)
-	hiAddr := p.Addr()
-	b := hiAddr.AsSlice()
-	bit := p.Bits()
-	b[bit/8] |= 0x80 >> (bit % 8)
-	hiAddr, _ = netip.AddrFromSlice(b)
-	hi := netip.PrefixFrom(hiAddr, p.Bits()+1)
-	return covers(prefixes, lo) && covers(prefixes, hi)
-}
-
 // admitsEverything reports whether ranges together admit all of IPv4 or all
 // of IPv6 (0.0.0.0/1 with 128.0.0.0/1 is as open as 0.0.0.0/0, and so is
 // ::ffff:0.0.0.0/96, every IPv4 address written as IPv6).
@@ -132,10 +109,10 @@ func admitsEverything(sources []string) (bool, string) {
 			v6 = append(v6, p)
 		}
 	}
-	if covers(v4, netip.MustParsePrefix("0.0.0.0/0")) {
+	if netrange.Covers(v4, netip.MustParsePrefix("0.0.0.0/0")) {
 		return true, "admits every IPv4 address (its ranges together cover 0.0.0.0/0)"
 	}
-	if covers(v6, netip.MustParsePrefix("::/0")) {
+	if netrange.Covers(v6, netip.MustParsePrefix("::/0")) {
 		return true, "admits every IPv6 address (its ranges together cover ::/0)"
 	}
 	return false, ""
