@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-gitops/cairn/charts"
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/diag"
+	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/manifest"
 	"github.com/cairn-gitops/cairn/internal/report"
 	"github.com/cairn-gitops/cairn/internal/validate"
@@ -22,9 +23,10 @@ import (
 )
 
 type renderFlags struct {
-	adapter string
-	output  string
-	outDir  string
+	adapter  string
+	output   string
+	outDir   string
+	revision string
 }
 
 func newRenderCmd(s Streams) *cobra.Command {
@@ -50,6 +52,7 @@ directory is replaced as a whole, never left half-written.`,
 	cmd.Flags().StringVar(&f.adapter, "adapter", "", "render only this adapter (NAME or ENVIRONMENT/NAME)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml or json")
 	cmd.Flags().StringVar(&f.outDir, "out-dir", "", "write each release to DIR/ENVIRONMENT/NAME.yaml instead of standard output")
+	cmd.Flags().StringVar(&f.revision, "revision", "", "the revision stamped on every object (default: HEAD, when DIR is a Git repository)")
 	return cmd
 }
 
@@ -67,7 +70,10 @@ func runRender(cmd *cobra.Command, dir string, f renderFlags, s Streams) error {
 		}
 	}
 	tuneRuntime()
-	releases, err := renderRepository(cmd, fsys, dir, s)
+	if f.revision == "" {
+		f.revision = headOf(dir)
+	}
+	releases, err := renderRepository(cmd, fsys, dir, f.revision, s)
 	if err != nil {
 		return err
 	}
@@ -98,9 +104,24 @@ func repoFS(dir string) (fs.FS, error) {
 	return manifest.DirFS(dir), nil
 }
 
-// renderRepository validates the repository in fsys and renders it. An
-// invalid repository is reported on the error stream and renders nothing.
-func renderRepository(cmd *cobra.Command, fsys fs.FS, name string, s Streams) ([]render.Release, error) {
+// headOf returns the commit HEAD names when dir is a Git repository, or "".
+func headOf(dir string) string {
+	repo, err := gitsource.Open(dir)
+	if err != nil {
+		return ""
+	}
+	defer repo.Close()
+	c, err := repo.Resolve("HEAD")
+	if err != nil {
+		return ""
+	}
+	return c.Hash
+}
+
+// renderRepository validates the repository in fsys and renders it, stamping
+// revision on every object. An invalid repository is reported on the error
+// stream and renders nothing.
+func renderRepository(cmd *cobra.Command, fsys fs.FS, name, revision string, s Streams) ([]render.Release, error) {
 	v, err := validate.New(validate.Options{})
 	if err != nil {
 		return nil, err
@@ -119,11 +140,12 @@ func renderRepository(cmd *cobra.Command, fsys fs.FS, name string, s Streams) ([
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	adapters := make([]*v1.Adapter, len(res.Adapters))
-	for i, a := range res.Adapters {
-		adapters[i] = a.Adapter
+	in := render.Input{Repository: res.Repository, Revisions: map[string]string{}}
+	for _, a := range res.Adapters {
+		in.Adapters = append(in.Adapters, a.Adapter)
+		in.Revisions[a.Metadata.Environment+"/"+a.Metadata.Name] = revision
 	}
-	return r.Render(cmd.Context(), render.Input{Repository: res.Repository, Adapters: adapters})
+	return r.Render(cmd.Context(), in)
 }
 
 // rendererFor loads the chart the repository names, or the embedded one.

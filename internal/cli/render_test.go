@@ -132,3 +132,16 @@ func TestRenderRepositoryChart(t *testing.T) {
 		t.Errorf("a missing chart: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestRenderStampsRevision(t *testing.T) {
+	repo := exampleRepo(t) // a Git repository with one commit
+	head := strings.TrimSpace(git(t, repo, "rev-parse", "HEAD"))
+	code, out, errOut := runCairn(t, "render", repo, "--adapter", "prod/lse-fix-primary")
+	if code != 0 || !strings.Contains(out, `cairn.dev/revision: "`+head+`"`) {
+		t.Fatalf("HEAD %s not stamped: exit %d, stderr %q", head, code, errOut)
+	}
+	code, out, _ = runCairn(t, "render", repo, "--adapter", "prod/lse-fix-primary", "--revision", "v1.2.3")
+	if code != 0 || !strings.Contains(out, `cairn.dev/revision: "v1.2.3"`) {
+		t.Errorf("--revision not stamped: exit %d", code)
+	}
+}
