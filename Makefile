@@ -38,8 +38,19 @@ demo: build ## Validate and render the example repository (and show a broken one
 	@echo "arrive in later releases (see CHANGELOG.md)."
 
 .PHONY: test
-test: lint ## Run every test, with the race detector.
+test: lint cluster-bins ## Run every test, with the race detector.
 	$(GO) test -race -count=1 ./...
+
+# The local Kubernetes control plane that internal/testcluster starts: built from
+# the versions pinned in hack/tools, rebuilt only when those change.
+CLUSTER_BINS_DIR := $(CACHE)/cluster-bins
+CLUSTER_BINS     := $(addprefix $(CLUSTER_BINS_DIR)/,etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-stages.yaml)
+
+.PHONY: cluster-bins
+cluster-bins: $(CLUSTER_BINS) ## Build the local Kubernetes control plane into .cache/cluster-bins (about 8 minutes cold).
+
+$(CLUSTER_BINS) &: hack/tools/go.mod hack/tools/go.sum hack/cluster-bins.sh
+	GO=$(GO) bash hack/cluster-bins.sh $(CLUSTER_BINS_DIR)
 
 .PHONY: test-short
 test-short: ## Run the quick unit tests (seconds).

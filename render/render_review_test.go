@@ -165,9 +165,9 @@ func TestReviewValidEdgesRender(t *testing.T) {
 	tests := []struct {
 		name  string
 		edit  func(repo, a map[string]any) map[string]any // returns the adapter
-		kinds string                                       // kinds of the rendered objects
-		want  []string                                     // in the YAML
-		not   []string                                     // not in the YAML
+		kinds string                                      // kinds of the rendered objects
+		want  []string                                    // in the YAML
+		not   []string                                    // not in the YAML
 	}{
 		{name: "replicas 0", edit: func(_, a map[string]any) map[string]any { spec(a)["replicas"] = 0; return a },
 			kinds: "NetworkPolicy,ServiceAccount,ConfigMap,Deployment", want: []string{"  replicas: 0\n", "type: Recreate"}},
