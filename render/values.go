@@ -228,24 +228,7 @@ func envOf(env []v1.EnvVar) []any {
 }
 
 func imageOf(repo *v1.Repository, a *v1.Adapter) map[string]any {
-	var img v1.Image
-	if repo.Spec.Image != nil {
-		img = *repo.Spec.Image
-	}
-	if o := a.Spec.Image; o != nil {
-		if o.Repository != "" {
-			img.Repository = o.Repository
-		}
-		if o.Tag != "" {
-			img.Tag = o.Tag
-		}
-		if o.Digest != "" {
-			img.Digest = o.Digest
-		}
-		if o.PullPolicy != "" {
-			img.PullPolicy = o.PullPolicy
-		}
-	}
+	img := a.ImageFrom(repo)
 	if img == (v1.Image{}) {
 		return nil
 	}

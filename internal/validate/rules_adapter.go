@@ -20,7 +20,7 @@ const maxAnnotationBytes = 256<<10 - 4<<10
 // within limits, env names given once, annotations within the size limit.
 func deploymentRules(repo *v1.Repository, a Adapter) []diag.Finding {
 	var out []diag.Finding
-	if img := effectiveImage(repo, a.Adapter); img.Repository == "" || (img.Tag == "" && img.Digest == "") {
+	if img := a.ImageFrom(repo); img.Repository == "" || (img.Tag == "" && img.Digest == "") {
 		out = append(out, at(a.Doc, "/spec", diag.RuleImage,
 			"no image to run: set spec.image (repository, and a tag or digest) in cairn.json or in the adapter"))
 	}
@@ -38,26 +38,6 @@ func deploymentRules(repo *v1.Repository, a Adapter) []diag.Finding {
 			fmt.Sprintf("annotations take %d bytes; Kubernetes allows 256 KiB in all, of which cairn needs %d", size, 256<<10-maxAnnotationBytes)))
 	}
 	return out
-}
-
-// effectiveImage is the repository's image with the adapter's overrides.
-func effectiveImage(repo *v1.Repository, a *v1.Adapter) v1.Image {
-	var img v1.Image
-	if repo.Spec.Image != nil {
-		img = *repo.Spec.Image
-	}
-	if o := a.Spec.Image; o != nil {
-		if o.Repository != "" {
-			img.Repository = o.Repository
-		}
-		if o.Tag != "" {
-			img.Tag = o.Tag
-		}
-		if o.Digest != "" {
-			img.Digest = o.Digest
-		}
-	}
-	return img
 }
 
 // resourceRules refuse a request above its limit, once the repository's

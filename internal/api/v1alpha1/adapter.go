@@ -157,3 +157,27 @@ func (a *Adapter) SecretRefs() []SecretRef {
 	}
 	return refs
 }
+
+// ImageFrom returns the image the adapter runs: the repository's image with
+// each field the adapter sets overriding it.
+func (a *Adapter) ImageFrom(repo *Repository) Image {
+	var img Image
+	if repo != nil && repo.Spec.Image != nil {
+		img = *repo.Spec.Image
+	}
+	if o := a.Spec.Image; o != nil {
+		if o.Repository != "" {
+			img.Repository = o.Repository
+		}
+		if o.Tag != "" {
+			img.Tag = o.Tag
+		}
+		if o.Digest != "" {
+			img.Digest = o.Digest
+		}
+		if o.PullPolicy != "" {
+			img.PullPolicy = o.PullPolicy
+		}
+	}
+	return img
+}
