@@ -70,7 +70,7 @@ func TestValidateAdapter(t *testing.T) {
 		{name: "annotation key injecting YAML", doc: patch(t, "metadata.annotations", map[string]any{"x\nspec": "v"}),
 			pointer: "/metadata/annotations/x\nspec", message: "must be a qualified name"},
 		{name: "reserved secret key", doc: patch(t, "spec.credentials", map[string]any{"secretRef": map[string]any{"name": "s", "keys": []any{"..data"}}}),
-			pointer: "/spec/credentials/secretRef/keys/0", message: "must not be a name starting with '..'"},
+			pointer: "/spec/credentials/secretRef/keys/0", message: "not '.', '..' or starting with '..'"},
 		{name: "reserved env name", doc: patch(t, "spec.env", []any{map[string]any{"name": "CAIRN_ADAPTER", "value": "x"}}),
 			pointer: "/spec/env/0/name", message: "must not be one of the variables cairn sets itself"},
 		{name: "memory in K", doc: patch(t, "spec.resources", map[string]any{"limits": map[string]any{"memory": "512K"}}),
