@@ -21,7 +21,11 @@ import (
 func (e ruleEnv) documentRules(d *manifest.Document, typed any) []diag.Finding {
 	switch t := typed.(type) {
 	case *v1.Adapter:
-		return e.adapterRules(d, t)
+		out := e.adapterRules(d, t)
+		if e.repo != nil {
+			out = append(out, deploymentRules(e.repo, Adapter{Adapter: t, Doc: d})...)
+		}
+		return out
 	case *v1.SecurityConfig:
 		return e.securityRules(d, t)
 	case *v1.ChangePolicy:
@@ -75,8 +79,9 @@ func checkCIDRs(d *manifest.Document, base string, cidrs []string) []diag.Findin
 // and a cache of time zone lookups, which read the embedded database.
 type ruleEnv struct {
 	now   time.Time
-	zones *sync.Map // name -> bool
-	fsys  fs.FS     // the repository, for paths documents name
+	zones *sync.Map      // name -> bool
+	fsys  fs.FS          // the repository, for paths documents name
+	repo  *v1.Repository // cairn.json, once it has passed its schema
 }
 
 func (e ruleEnv) knownZone(tz string) bool {
@@ -118,11 +123,6 @@ func (e ruleEnv) crossRules(r *Result, entries []manifest.Entry) []diag.Finding 
 	}
 	out = append(out, environmentRules(r)...)
 	out = append(out, e.chartRules(r)...)
-	if r.Repository != nil {
-		for _, a := range r.Adapters {
-			out = append(out, deploymentRules(r.Repository, a)...)
-		}
-	}
 	out = append(out, uniquenessRules(r)...)
 	out = append(out, e.acceptorRules(r)...)
 	out = append(out, referenceRules(r)...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -95,6 +96,22 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 	env := ruleEnv{now: v.opts.Now(), zones: &v.zones, fsys: fsys}
 	perFile := make([][]checked, len(entries))
 	loadFindings := make([][]diag.Finding, len(entries))
+	check := func(env ruleEnv, i int) {
+		docs, fs := manifest.LoadFile(ctx, fsys, entries[i], v.opts.Manifest)
+		loadFindings[i] = fs
+		for _, d := range docs {
+			perFile[i] = append(perFile[i], v.checkDocument(env, d))
+		}
+	}
+	// cairn.json first, so that each adapter is checked against the
+	// repository's defaults in parallel, as it loads.
+	repoAt := slices.IndexFunc(entries, func(e manifest.Entry) bool { return e.Path == manifest.RepositoryFile })
+	if repoAt >= 0 {
+		check(env, repoAt)
+		for _, c := range perFile[repoAt] {
+			env.repo, _ = c.typed.(*v1.Repository)
+		}
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < v.opts.Workers; w++ {
@@ -102,16 +119,14 @@ func (v *Validator) Validate(ctx context.Context, fsys fs.FS) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				docs, fs := manifest.LoadFile(ctx, fsys, entries[i], v.opts.Manifest)
-				loadFindings[i] = fs
-				for _, d := range docs {
-					perFile[i] = append(perFile[i], v.checkDocument(env, d))
-				}
+				check(env, i)
 			}
 		}()
 	}
 	for i := range entries {
-		next <- i
+		if i != repoAt {
+			next <- i
+		}
 	}
 	close(next)
 	wg.Wait()
