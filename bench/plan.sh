@@ -17,12 +17,10 @@ N=${1:-1000}
 RUNS=${RUNS:-10}
 [[ $N =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/plan.sh [N]" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=$ROOT/.cache/bin
-mkdir -p "$BIN"
-[[ -f $ROOT/.cache/.gitignore ]] || echo '*' >"$ROOT/.cache/.gitignore"
-command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null 2>&1 ||
-  { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
-command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+ensure hyperfine hyperfine || { echo "need hyperfine" >&2; exit 1; }
+ensure /usr/bin/time time || { echo "need GNU time at /usr/bin/time" >&2; exit 1; }
 
 echo "== building into $BIN"
 (cd "$ROOT/bench/gen" && go build -o "$BIN/cairn-bench-gen" .)

@@ -16,20 +16,9 @@ N=${1:-10000}
 RUNS=${RUNS:-10}
 [[ $N =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/validate.sh [N]" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=$ROOT/.cache/bin
-mkdir -p "$BIN"
-[[ -f $ROOT/.cache/.gitignore ]] || echo '*' >"$ROOT/.cache/.gitignore"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-# ensure CMD PACKAGE: apt-get install PACKAGE if CMD is missing and we are root.
-ensure() {
-  command -v "$1" >/dev/null && return
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    echo "== installing $2"
-    apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-      { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }
-  fi
-  command -v "$1" >/dev/null
-}
 ensure /usr/bin/time time || { echo "need GNU time at /usr/bin/time" >&2; exit 1; }
 ensure hyperfine hyperfine || echo "== hyperfine unavailable: timing with a loop"
 
