@@ -23,6 +23,7 @@ demo: build ## Validate and render the example repository (and show a broken one
 	@$(BIN)/cairn validate examples/config-repo
 	@echo
 	@echo "==> cairn render examples/config-repo --out-dir $(CACHE)/demo/rendered"
+	@rm -rf $(CACHE)/demo/rendered
 	@$(BIN)/cairn render examples/config-repo --out-dir $(CACHE)/demo/rendered
 	@find $(CACHE)/demo/rendered -name '*.yaml' | sort | sed 's|^|    |'
 	@echo "    $$(grep -h '^kind:' -r $(CACHE)/demo/rendered | sort | uniq -c | tr -s ' ' | paste -sd, -)"
