@@ -145,3 +145,18 @@ func TestRenderStampsRevision(t *testing.T) {
 		t.Errorf("--revision not stamped: exit %d", code)
 	}
 }
+
+func TestRenderRefusesLinkedChart(t *testing.T) {
+	repo := t.TempDir()
+	copyDir(t, "../../examples/config-repo", repo)
+	copyDir(t, "../../charts/adapter", filepath.Join(repo, "vendor", "chart"))
+	if err := os.Symlink("vendor/chart", filepath.Join(repo, "chart")); err != nil {
+		t.Fatal(err)
+	}
+	edit(t, repo, "cairn.json", `"environments": {`, `"chart": { "path": "chart" },
+    "environments": {`)
+	code, out, errOut := runCairn(t, "render", repo)
+	if code != ExitFindings || out != "" || !strings.Contains(errOut, "goes through a symbolic link") {
+		t.Errorf("exit %d, stdout %d bytes, stderr %q", code, len(out), errOut)
+	}
+}

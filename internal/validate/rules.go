@@ -135,6 +135,15 @@ func (e ruleEnv) chartRules(r *Result) []diag.Finding {
 		return nil
 	}
 	p := path.Clean(r.Repository.Spec.Chart.Path)
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		if info, err := fs.Lstat(e.fsys, p[:i]); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return []diag.Finding{at(r.RepositoryDoc, "/spec/chart/path", diag.RuleChartPath,
+				fmt.Sprintf("the chart path %s goes through a symbolic link (%s), which cairn never follows: commit the chart itself", p, p[:i]))}
+		}
+	}
 	if _, err := fs.Stat(e.fsys, path.Join(p, "Chart.yaml")); err != nil {
 		return []diag.Finding{at(r.RepositoryDoc, "/spec/chart/path", diag.RuleChartPath,
 			fmt.Sprintf("no chart at %s: the directory with its Chart.yaml is not in the repository", p))}
