@@ -157,7 +157,7 @@ func loadRevision(ctx context.Context, repo *gitsource.Repo, v *validate.Validat
 		}
 		return nil, fmt.Errorf("%s does not validate: %d errors, listed above", name, diag.Errors(res.Findings))
 	}
-	r, err := rendererFor(tree, res.Repository)
+	r, err := render.ForRepository(tree, res.Repository)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-gitops/cairn/charts"
-	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/diag"
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/manifest"
@@ -136,7 +133,7 @@ func renderRepository(cmd *cobra.Command, fsys fs.FS, name, revision string, s S
 		}
 		return nil, &findingsError{n: diag.Errors(res.Findings)}
 	}
-	r, err := rendererFor(fsys, res.Repository)
+	r, err := render.ForRepository(fsys, res.Repository)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -148,25 +145,6 @@ func renderRepository(cmd *cobra.Command, fsys fs.FS, name, revision string, s S
 	return r.Render(cmd.Context(), in)
 }
 
-// rendererFor loads the chart the repository names, or the embedded one.
-func rendererFor(fsys fs.FS, repo *v1.Repository) (*render.Renderer, error) {
-	if c := repo.Spec.Chart; c != nil && c.Path != "" {
-		p := path.Clean(c.Path)
-		if info, err := fs.Stat(fsys, p); err != nil || !info.IsDir() {
-			return nil, fmt.Errorf("chart %s (named in cairn.json): no such directory in the repository", c.Path)
-		}
-		sub, err := fs.Sub(fsys, p)
-		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", c.Path, err)
-		}
-		return render.New(sub)
-	}
-	chart, err := charts.Adapter()
-	if err != nil {
-		return nil, err
-	}
-	return render.New(chart)
-}
 
 func writeJSON(s Streams, releases []render.Release) error {
 	enc := json.NewEncoder(s.Out)

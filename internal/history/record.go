@@ -1,0 +1,151 @@
+package history
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Event names what a record is about.
+type Event string
+
+// Events the reconciler records.
+const (
+	RevisionApplied   Event = "revision.applied"
+	RevisionRefused   Event = "revision.refused"
+	RevisionFailed    Event = "revision.failed"
+	AdapterInstalled  Event = "adapter.installed"
+	AdapterUpgraded   Event = "adapter.upgraded"
+	AdapterUninstall  Event = "adapter.uninstalled"
+	AdapterRolledBack Event = "adapter.rolled-back"
+	AdapterFailed     Event = "adapter.failed"
+	AdapterWaiting    Event = "adapter.waiting"
+	DriftDetected     Event = "drift.detected"
+	DriftCorrected    Event = "drift.corrected"
+	HistoryRewritten  Event = "branch.rewritten"
+)
+
+// Outcome is how the recorded action ended.
+type Outcome string
+
+// Outcomes.
+const (
+	Succeeded Outcome = "succeeded"
+	Failed    Outcome = "failed"
+	Refused   Outcome = "refused"
+	Waiting   Outcome = "waiting"
+)
+
+// Person is a Git identity as the commit states it. Git does not prove it:
+// see Commit.Signature.
+type Person struct {
+	Name  string    `json:"name"`
+	Email string    `json:"email"`
+	When  time.Time `json:"when"`
+}
+
+// Commit is one commit a revision brings to the branch.
+type Commit struct {
+	Hash      string `json:"hash"`
+	Author    Person `json:"author"`
+	Committer Person `json:"committer"`
+	Subject   string `json:"subject"`
+	// Signature is "unsigned", "unverified" (signed, no key to check it
+	// against, or a key that does not match) or "verified".
+	Signature string   `json:"signature"`
+	Files     []string `json:"files,omitempty"`
+}
+
+// Change is one field-level change of an adapter, by JSON pointer.
+type Change struct {
+	Pointer string `json:"pointer"`
+	Kind    string `json:"kind"`
+	Before  any    `json:"before,omitempty"`
+	After   any    `json:"after,omitempty"`
+	Risk    string `json:"risk"`
+}
+
+// Record is one audit entry. Seq, PrevHash and Hash are assigned by the
+// store that appends it.
+type Record struct {
+	Time     time.Time `json:"time"`
+	Event    Event     `json:"event"`
+	Revision string    `json:"revision,omitempty"`
+	// Previous is the revision applied before this one, for revision events.
+	Previous    string   `json:"previous,omitempty"`
+	Commits     []Commit `json:"commits,omitempty"`
+	Adapter     string   `json:"adapter,omitempty"`
+	Environment string   `json:"environment,omitempty"`
+	Changes     []Change `json:"changes,omitempty"`
+	// Release and HelmVersion name the Helm release and the revision Helm
+	// stored; ValuesDigest is the digest of the values (never the values).
+	Release      string        `json:"release,omitempty"`
+	HelmVersion  int           `json:"helmVersion,omitempty"`
+	ValuesDigest string        `json:"valuesDigest,omitempty"`
+	Outcome      Outcome       `json:"outcome"`
+	Error        string        `json:"error,omitempty"`
+	Actor        string        `json:"actor"`
+	Duration     time.Duration `json:"duration"`
+}
+
+// Recorder appends records. Append must not block the caller for long; a
+// store that cannot keep up buffers or returns an error.
+type Recorder interface {
+	Append(ctx context.Context, r Record) error
+}
+
+// Log writes records as structured log lines at Info.
+type Log struct{ Logger *slog.Logger }
+
+// Append logs r.
+func (l Log) Append(ctx context.Context, r Record) error {
+	attrs := []slog.Attr{slog.String("event", string(r.Event)), slog.String("outcome", string(r.Outcome))}
+	for _, kv := range [][2]string{{"revision", r.Revision}, {"adapter", r.Adapter},
+		{"environment", r.Environment}, {"release", r.Release}, {"error", r.Error}} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
+		}
+	}
+	if r.HelmVersion > 0 {
+		attrs = append(attrs, slog.Int("helmVersion", r.HelmVersion))
+	}
+	attrs = append(attrs, slog.Duration("duration", r.Duration))
+	l.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+	return nil
+}
+
+// Memory keeps records in memory, in order. It is safe for concurrent use.
+type Memory struct {
+	mu      sync.Mutex
+	records []Record
+}
+
+// Append keeps r.
+func (m *Memory) Append(_ context.Context, r Record) error {
+	m.mu.Lock()
+	m.records = append(m.records, r)
+	m.mu.Unlock()
+	return nil
+}
+
+// Records returns a copy of the records kept so far.
+func (m *Memory) Records() []Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Record(nil), m.records...)
+}
+
+// Tee appends to every recorder in turn and returns the first error.
+type Tee []Recorder
+
+// Append appends r to each recorder.
+func (t Tee) Append(ctx context.Context, r Record) error {
+	var first error
+	for _, rec := range t {
+		if err := rec.Append(ctx, r); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
