@@ -47,6 +47,10 @@ type Input struct {
 	// that last changed it, stamped on its objects; it is not part of the
 	// release digest.
 	Revisions map[string]string
+	// Revision, when set, overrides Revisions: it is asked for the revision
+	// to stamp on each release, given the release's key and digest, so that
+	// a caller can keep the revision of a release that did not change.
+	Revision func(key, digest string) string
 }
 
 // Release is one adapter's Helm release.
@@ -214,7 +218,13 @@ func (r *Renderer) release(in Input, a *v1.Adapter) (Release, error) {
 	if err != nil {
 		return fail(err)
 	}
-	vals["cairn"] = map[string]any{"revision": in.Revisions[env+"/"+name], "valuesDigest": valuesDigest}
+	sum := sha256.Sum256([]byte(r.chartDigest + "\x00" + valuesDigest))
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	revision := in.Revisions[env+"/"+name]
+	if in.Revision != nil {
+		revision = in.Revision(env+"/"+name, digest)
+	}
+	vals["cairn"] = map[string]any{"revision": revision, "valuesDigest": valuesDigest}
 	r.replaceNotMerge(vals, "orchestrator", "podLabels")
 	rv, err := chartutil.ToRenderValuesWithSchemaValidation(r.chart, vals,
 		chartutil.ReleaseOptions{Name: name, Namespace: e.Namespace, Revision: 1, IsInstall: true},
@@ -233,11 +243,10 @@ func (r *Renderer) release(in Input, a *v1.Adapter) (Release, error) {
 	if err != nil {
 		return fail(err)
 	}
-	sum := sha256.Sum256([]byte(r.chartDigest + "\x00" + valuesDigest))
 	return Release{
 		Name: name, Namespace: e.Namespace, Environment: env,
 		Chart:  r.chart.Name() + "-" + r.chart.Metadata.Version,
-		Values: vals, ValuesDigest: valuesDigest, Digest: "sha256:" + hex.EncodeToString(sum[:]),
+		Values: vals, ValuesDigest: valuesDigest, Digest: digest,
 		Objects: objects,
 	}, nil
 }
