@@ -155,6 +155,10 @@ func rendersFrom(p string) bool {
 	return strings.HasPrefix(p, "templates/") || strings.HasPrefix(p, "charts/") || strings.HasPrefix(p, "crds/")
 }
 
+// Chart returns the loaded chart, for the Helm package to install. The
+// caller must not modify it: renders share it.
+func (r *Renderer) Chart() *chart.Chart { return r.chart }
+
 // ChartDigest is the sha256 of the chart files that affect rendering.
 func (r *Renderer) ChartDigest() string { return "sha256:" + r.chartDigest }
 

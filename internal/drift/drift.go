@@ -66,27 +66,28 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // with the live object (as a dynamic client returns it, Object of an
 // *unstructured.Unstructured).
 func Compare(rendered []byte, live map[string]any) (Report, error) {
-	want, err := decode(rendered)
+	want, err := Decode(rendered)
 	if err != nil {
-		return Report{}, &ParseError{Err: err}
+		return Report{}, err
 	}
 	return CompareObjects(want, live), nil
 }
 
-// decode reads YAML or JSON into maps, keeping numbers exact (json.Number).
-func decode(doc []byte) (map[string]any, error) {
+// Decode reads a rendered object (YAML or JSON) into maps, keeping numbers
+// exact (json.Number), for CompareObjects. Its error is a *ParseError.
+func Decode(doc []byte) (map[string]any, error) {
 	js, err := yaml.YAMLToJSON(doc)
 	if err != nil {
-		return nil, err
+		return nil, &ParseError{Err: err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	var out map[string]any
 	if err := dec.Decode(&out); err != nil {
-		return nil, err
+		return nil, &ParseError{Err: err}
 	}
 	if out == nil {
-		return nil, fmt.Errorf("not an object")
+		return nil, &ParseError{Err: fmt.Errorf("not an object")}
 	}
 	return out, nil
 }

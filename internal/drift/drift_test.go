@@ -271,7 +271,7 @@ func FuzzCompare(f *testing.F) {
 	f.Add([]byte(`{"kind":"Secret","apiVersion":"v1","data":{"a":"b"},"stringData":{"c":"d"}}`))
 	f.Add([]byte(`{"a":[1,2,{"b":"1000m"}],"c":null,"d":1e400}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		obj, err := decode(doc)
+		obj, err := Decode(doc)
 		if err != nil {
 			return
 		}
