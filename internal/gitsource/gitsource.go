@@ -11,7 +11,9 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // ErrNotFound means a revision names no commit: no such branch, tag or
@@ -49,7 +51,24 @@ func Open(path string) (*Repo, error) {
 		}
 		return nil, fmt.Errorf("open repository %s: %w", path, err)
 	}
+	if r, err = keepDescriptors(r); err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", path, err)
+	}
 	return &Repo{path: path, repo: r}, nil
+}
+
+// keepDescriptors reopens the repository's storage so that it keeps pack
+// files open (until Close) instead of opening one for every object read,
+// which is most of the time of a history walk. The worktree is dropped:
+// only objects and references are read.
+func keepDescriptors(r *git.Repository) (*git.Repository, error) {
+	s, ok := r.Storer.(*filesystem.Storage)
+	if !ok {
+		return r, nil
+	}
+	kept := filesystem.NewStorageWithOptions(s.Filesystem(), cache.NewObjectLRUDefault(),
+		filesystem.Options{KeepDescriptors: true})
+	return git.Open(kept, nil)
 }
 
 // Path is the path the repository was opened at.
