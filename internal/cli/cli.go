@@ -70,6 +70,9 @@ and records who changed what, when, and who approved it.`,
 		newSchemaCmd(s),
 		newRenderCmd(s),
 		newPlanCmd(s),
+		newReconcileCmd(s),
+		newServeCmd(s),
+		newDiffCmd(s),
 		newVersionCmd(version, s),
 	)
 	return root

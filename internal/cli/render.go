@@ -145,7 +145,6 @@ func renderRepository(cmd *cobra.Command, fsys fs.FS, name, revision string, s S
 	return r.Render(cmd.Context(), in)
 }
 
-
 func writeJSON(s Streams, releases []render.Release) error {
 	enc := json.NewEncoder(s.Out)
 	enc.SetIndent("", "  ")

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/cairn-gitops/cairn/internal/gitsource"
+	"github.com/cairn-gitops/cairn/internal/helm"
+	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/reconciler"
+)
+
+// sourceFlags say which branch of which repository to follow, and with
+// which credentials (each read from a file, never from a flag's value).
+type sourceFlags struct {
+	repo, branch, stateDir                        string
+	usernameFile, passwordFile, tokenFile         string
+	sshKeyFile, sshPassphraseFile, knownHostsFile string
+}
+
+func (f *sourceFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.repo, "repo", "", "Git repository to follow: https://, ssh://, git@host:path, or a local path (required)")
+	fs.StringVar(&f.branch, "branch", "main", "branch to follow")
+	fs.StringVar(&f.stateDir, "state-dir", "", "where cairn keeps its clone (default: the user cache directory)")
+	fs.StringVar(&f.usernameFile, "git-username-file", "", "file holding the HTTPS user name")
+	fs.StringVar(&f.passwordFile, "git-password-file", "", "file holding the HTTPS password")
+	fs.StringVar(&f.tokenFile, "git-token-file", "", "file holding an HTTPS access token")
+	fs.StringVar(&f.sshKeyFile, "ssh-key-file", "", "file holding the SSH private key (PEM)")
+	fs.StringVar(&f.sshPassphraseFile, "ssh-passphrase-file", "", "file holding the SSH key's passphrase")
+	fs.StringVar(&f.knownHostsFile, "known-hosts-file", "", "known_hosts file for SSH remotes (required with SSH)")
+}
+
+// auth reads the credential files.
+func (f *sourceFlags) auth() (gitsource.Auth, error) {
+	var a gitsource.Auth
+	var key, hosts string
+	for _, c := range []struct {
+		file string
+		dst  *string
+	}{{f.usernameFile, &a.Username}, {f.passwordFile, &a.Password}, {f.tokenFile, &a.Token},
+		{f.sshKeyFile, &key}, {f.sshPassphraseFile, &a.SSHKeyPassphrase}, {f.knownHostsFile, &hosts}} {
+		if c.file == "" {
+			continue
+		}
+		b, err := os.ReadFile(c.file)
+		if err != nil {
+			return a, fmt.Errorf("credentials: %w", err)
+		}
+		*c.dst = strings.TrimRight(string(b), "\r\n")
+	}
+	if key != "" {
+		a.SSHKey = []byte(key + "\n")
+	}
+	if hosts != "" {
+		a.KnownHosts = []byte(hosts + "\n")
+	}
+	return a, nil
+}
+
+// open opens (or makes) the persistent clone.
+func (f *sourceFlags) open(ctx context.Context, log *slog.Logger) (*gitsource.Remote, error) {
+	if f.repo == "" {
+		return nil, fmt.Errorf("--repo is required")
+	}
+	auth, err := f.auth()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := f.cloneDir()
+	if err != nil {
+		return nil, err
+	}
+	return gitsource.OpenRemote(ctx, gitsource.RemoteOptions{URL: f.repo, Branch: f.branch, Dir: dir, Auth: auth, Logger: log})
+}
+
+// cloneDir is where the clone lives: under --state-dir, or the user cache
+// directory, named after the repository and branch.
+func (f *sourceFlags) cloneDir() (string, error) {
+	base := f.stateDir
+	if base == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("--state-dir not given and no user cache directory: %w", err)
+		}
+		base = filepath.Join(cache, "cairn")
+	}
+	sum := sha256.Sum256([]byte(f.repo + "\x00" + f.branch))
+	return filepath.Join(base, "git", hex.EncodeToString(sum[:8])), nil
+}
+
+// clusterFlags say which cluster to apply to.
+type clusterFlags struct {
+	kubeconfig, context string
+}
+
+func (f *clusterFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
+}
+
+// restConfig loads the client configuration the way kubectl does.
+func (f *clusterFlags) restConfig() (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if f.kubeconfig != "" {
+		rules.ExplicitPath = f.kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: f.context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
+	}
+	cfg.UserAgent = "cairn"
+	return cfg, nil
+}
+
+// wiring is a reconciler with what it is built from.
+type wiring struct {
+	remote *gitsource.Remote
+	helm   *helm.Client
+	rest   *rest.Config
+	rec    *reconciler.Reconciler
+}
+
+func (w *wiring) Close() error { return w.remote.Close() }
+
+// wire builds a reconciler from the flags.
+func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, log *slog.Logger, recorder history.Recorder) (*wiring, error) {
+	cfg, err := cf.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	hc, err := helm.New(helm.Options{REST: cfg, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	remote, err := sf.open(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := reconciler.New(reconciler.Options{
+		Source: reconciler.GitSource{Remote: remote}, Applier: hc, Logger: log, Recorder: recorder,
+		Status: status.NewStore(sf.repo, sf.branch),
+	})
+	if err != nil {
+		remote.Close()
+		return nil, err
+	}
+	return &wiring{remote: remote, helm: hc, rest: cfg, rec: rec}, nil
+}

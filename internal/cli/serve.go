@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-gitops/cairn/internal/api"
+	"github.com/cairn-gitops/cairn/internal/leader"
+	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/reconciler"
+)
+
+type serveFlags struct {
+	source            sourceFlags
+	cluster           clusterFlags
+	listen            string
+	interval, drift   time.Duration
+	driftMode         string
+	leaderElect       bool
+	leaseNS, lease    string
+	webhookSecretFile string
+	log               string
+}
+
+func newServeCmd(s Streams) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve --repo URL [--branch B]",
+		Short: "Run the controller: follow the branch and keep the cluster on its head",
+		Long: `serve polls the branch (with jitter), reconciles on every new head and on
+GitHub push webhooks, checks drift on a slower interval, and serves /healthz,
+/readyz and the webhook receiver on --listen. With --leader-elect, replicas
+share a Lease and only the holder applies.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), &f, s) },
+	}
+	f.source.register(cmd.Flags())
+	f.cluster.register(cmd.Flags())
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", ":8080", "address of the HTTP server")
+	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to poll the branch")
+	fl.DurationVar(&f.drift, "drift-interval", 10*time.Minute, "how often to compare live objects with the render (0 turns it off)")
+	fl.StringVar(&f.driftMode, "drift", "warn", "what to do about drift: warn or correct")
+	fl.BoolVar(&f.leaderElect, "leader-elect", false, "hold a Lease so that only one replica applies")
+	fl.StringVar(&f.leaseNS, "lease-namespace", "", "namespace of the Lease (default $POD_NAMESPACE, else default)")
+	fl.StringVar(&f.lease, "lease-name", "cairn", "name of the Lease")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the GitHub webhook secret (webhooks are refused without it)")
+	fl.StringVar(&f.log, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+func runServe(ctx context.Context, f *serveFlags, s Streams) error {
+	log, err := newLogger(s.Err, f.log)
+	if err != nil {
+		return err
+	}
+	mode, err := reconciler.ParseDriftMode(f.driftMode)
+	if err != nil {
+		return err
+	}
+	secret, err := readSecretFile(f.webhookSecretFile)
+	if err != nil {
+		return err
+	}
+	w, err := wire(ctx, &f.source, &f.cluster, log, nil)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	var ready atomic.Bool
+	srv, err := startHTTP(ctx, f.listen, api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger,
+		Ready: ready.Load, WebhookSecret: secret, Logger: log}), log)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+	loop := reconciler.LoopOptions{Interval: f.interval, DriftInterval: driftInterval(f.drift), DriftMode: mode}
+	work := func(ctx context.Context) {
+		if err := w.rec.Run(ctx, loop); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("reconcile loop stopped", "error", err)
+		}
+	}
+	if !f.leaderElect {
+		ready.Store(true)
+		w.rec.Status().Update(func(s *status.Snapshot) { s.Leader = true })
+		work(ctx)
+		return nil
+	}
+	ready.Store(true) // a standby replica is ready: it serves, it does not apply
+	return runElected(ctx, f, w, log, work)
+}
+
+// runElected runs work while this replica holds the Lease.
+func runElected(ctx context.Context, f *serveFlags, w *wiring, log *slog.Logger, work func(context.Context)) error {
+	ns := f.leaseNS
+	if ns == "" {
+		ns = os.Getenv("POD_NAMESPACE")
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	id, _ := os.Hostname()
+	id = fmt.Sprintf("%s-%d", id, os.Getpid())
+	err := leader.Run(ctx, leader.Options{Config: w.rest, Namespace: ns, Name: f.lease, Identity: id, Logger: log,
+		OnChange: func(leading bool) { w.rec.Status().Update(func(s *status.Snapshot) { s.Leader = leading }) },
+	}, work)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func driftInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
+}
+
+// startHTTP listens on addr and serves h until shutdown.
+func startHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	log.Info("serving", "address", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "error", err)
+		}
+	}()
+	return srv, nil
+}
+
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+// readSecretFile reads a secret from a file; "" gives nothing.
+func readSecretFile(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("webhook secret: %w", err)
+	}
+	return []byte(strings.TrimRight(string(b), "\r\n")), nil
+}

@@ -1,0 +1,139 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/cairn-gitops/cairn/internal/gitsource"
+	"github.com/cairn-gitops/cairn/internal/testcluster"
+)
+
+// Options say where the demo finds cairn and writes its files.
+type Options struct {
+	// Root is the cairn source tree (examples/, .cache/).
+	Root string
+	// Cairn is the cairn binary to run as `cairn serve`.
+	Cairn string
+	// Listen is serve's HTTP address.
+	Listen string
+	// Out receives the demo's messages and serve's logs.
+	Out io.Writer
+}
+
+// Run starts the control plane, makes the repository, seeds the Secrets,
+// and runs `cairn serve` until ctx ends; then it stops everything.
+func Run(ctx context.Context, opts Options) error {
+	dir := filepath.Join(opts.Root, ".cache", "demo")
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintln(opts.Out, "==> starting a local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)")
+	cluster, err := startCluster(ctx, opts.Root, dir)
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := copyFile(cluster.Kubeconfig(), kubeconfig); err != nil {
+		return err
+	}
+	repo, err := makeRepository(ctx, opts.Out, opts.Root, dir, cluster)
+	if err != nil {
+		return err
+	}
+	banner(opts, dir, repo, kubeconfig)
+	return serve(ctx, opts, dir, repo, kubeconfig)
+}
+
+func startCluster(ctx context.Context, root, dir string) (*testcluster.Cluster, error) {
+	log, err := os.Create(filepath.Join(dir, "cluster.log"))
+	if err != nil {
+		return nil, err
+	}
+	return testcluster.Start(ctx, testcluster.Options{BinDir: filepath.Join(root, ".cache", "cluster-bins"),
+		Nodes: 2, ControllerManager: true, Scheduler: true, Kwok: true, Log: log})
+}
+
+// makeRepository commits examples/config-repo into a new repository and
+// creates the Secrets its adapters reference.
+func makeRepository(ctx context.Context, out io.Writer, root, dir string, cluster *testcluster.Cluster) (string, error) {
+	src := filepath.Join(root, "examples", "config-repo")
+	repo := filepath.Join(dir, "config-repo")
+	if _, err := gitsource.CommitDir(repo, src, "main", "Import the example connectivity configuration",
+		gitsource.Signature{Name: "Demo Operator", Email: "operator@acme.example"}); err != nil {
+		return "", err
+	}
+	cs, err := kubernetes.NewForConfig(cluster.RESTConfig())
+	if err != nil {
+		return "", err
+	}
+	n, err := SeedSecrets(ctx, cs, src)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(out, "==> created %d Secrets the adapters reference (random placeholder values)\n", n)
+	return repo, nil
+}
+
+func banner(opts Options, dir, repo, kubeconfig string) {
+	fmt.Fprintf(opts.Out, `==> cairn serve is following %s (branch main)
+
+  Git repository   %s   (edit, git commit, and cairn applies it within 10 s)
+  kubeconfig       %s
+  health           http://%s/healthz
+  compare          %s diff --kubeconfig %s %s
+  cluster log      %s
+
+  Try: change "replicas" or "heartbeatSeconds" of an adapter in
+  %s/adapters/prod/lse-fix-primary.json and commit it: only that release is
+  upgraded. Delete an adapter file and commit: only it is uninstalled. Commit an
+  invalid document: nothing applies and the log names the file and why.
+  Press Ctrl-C to stop everything.
+
+`, repo, repo, kubeconfig, opts.Listen, opts.Cairn, kubeconfig, repo, filepath.Join(dir, "cluster.log"), repo)
+}
+
+// serve runs `cairn serve` until ctx ends.
+func serve(ctx context.Context, opts Options, dir, repo, kubeconfig string) error {
+	cmd := exec.Command(opts.Cairn, "serve", "--repo", repo, "--branch", "main", "--kubeconfig", kubeconfig,
+		"--state-dir", filepath.Join(dir, "state"), "--listen", opts.Listen, "--interval", "10s",
+		"--drift-interval", "1m", "--drift", "correct", "--log-level", "info")
+	cmd.Stdout, cmd.Stderr = opts.Out, opts.Out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start cairn serve: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("cairn serve stopped: %w", err)
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		fmt.Fprintln(opts.Out, "==> stopped; the control plane is stopping too")
+		return nil
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o600)
+}

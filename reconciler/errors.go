@@ -1,0 +1,55 @@
+package reconciler
+
+import (
+	"errors"
+	"time"
+)
+
+// StalledError means retrying the same revision cannot help: the
+// documents are invalid, or the gate refused a prune. A new commit is
+// needed.
+type StalledError struct {
+	Reason string
+	Err    error
+}
+
+func (e *StalledError) Error() string { return e.Err.Error() }
+func (e *StalledError) Unwrap() error { return e.Err }
+
+// WaitingError means something outside cairn must change first (a Secret
+// created, a change window opened); the revision is retried after
+// RetryAfter.
+type WaitingError struct {
+	Reason     string
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *WaitingError) Error() string { return e.Err.Error() }
+func (e *WaitingError) Unwrap() error { return e.Err }
+
+// Reasons, short CamelCase words as Kubernetes conditions use.
+const (
+	ReasonFetchFailed     = "FetchFailed"
+	ReasonValidation      = "ValidationFailed"
+	ReasonRenderFailed    = "RenderFailed"
+	ReasonPruneRefused    = "PruneRefused"
+	ReasonSecretMissing   = "SecretMissing"
+	ReasonApplyFailed     = "ApplyFailed"
+	ReasonUpgradeRollback = "UpgradeRolledBack"
+	ReasonApplied         = "Applied"
+	ReasonAuthFailed      = "GitAuthFailed"
+)
+
+// reasonOf returns the reason a classified error carries, or fallback.
+func reasonOf(err error, fallback string) string {
+	var s *StalledError
+	var w *WaitingError
+	switch {
+	case errors.As(err, &s):
+		return s.Reason
+	case errors.As(err, &w):
+		return w.Reason
+	}
+	return fallback
+}

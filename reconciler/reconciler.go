@@ -1,0 +1,176 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/cairn-gitops/cairn/internal/gitsource"
+	"github.com/cairn-gitops/cairn/internal/helm"
+	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/internal/validate"
+	"github.com/cairn-gitops/cairn/render"
+)
+
+// Options configure a Reconciler. Source and Applier are required.
+type Options struct {
+	Source  Source
+	Applier Applier
+	// Recorder receives the audit records; nil logs them.
+	Recorder history.Recorder
+	// Status is where the reconciler reports; nil makes a new store.
+	Status *status.Store
+	// Validator checks revisions; nil makes one.
+	Validator *validate.Validator
+	// Clock tells the time; nil is the real clock.
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Workers is how many releases are applied at once (default 8).
+	Workers int
+	// Actor names the reconciler in audit records (default
+	// "cairn-reconciler@<hostname>").
+	Actor string
+	// Instance is the value of the cairn.dev/instance label on the releases
+	// this reconciler manages (default "cairn"); releases of another
+	// instance are never touched.
+	Instance string
+	// WaitRetry is how soon a waiting revision (a missing Secret) is tried
+	// again (default 30s).
+	WaitRetry time.Duration
+}
+
+// Reconciler applies revisions of one branch. Reconcile is safe to call
+// from several goroutines; calls run one at a time.
+type Reconciler struct {
+	opts   Options
+	status *status.Store
+	rec    history.Recorder
+	log    *slog.Logger
+
+	mu sync.Mutex // one reconcile (or drift check) at a time; guards below
+	// deployed is what the cluster holds, by adapter key; loaded once from
+	// Helm's storage, then kept up to date from what Apply returns.
+	deployed map[string]deployedRelease
+	loaded   bool
+	// applied is the last revision applied in full.
+	applied *revision
+	// rendered caches the validation and render of the last head tried.
+	rendered *revision
+	// pending counts adapters of the last attempt that did not apply.
+	pending int
+	// noted is the last verdict recorded, by kind, so that a pass that
+	// repeats it records nothing new.
+	noted    map[string]string
+	triggers chan struct{}
+	// embedded is the renderer of the embedded chart, loaded once.
+	embedded *render.Renderer
+}
+
+// deployedRelease is a release as the cluster holds it.
+type deployedRelease struct {
+	helm.Deployed
+	// digest is cairn's full digest when this process applied it; empty
+	// when only the label (a shortened digest) is known.
+	digest string
+}
+
+// revision is a validated and rendered commit.
+type revision struct {
+	commit   gitsource.Commit
+	result   *validate.Result
+	releases []render.Release
+	renderer *render.Renderer
+	// stalled is the error that stops this revision for good, if any.
+	stalled error
+}
+
+// New returns a reconciler.
+func New(opts Options) (*Reconciler, error) {
+	if opts.Source == nil || opts.Applier == nil {
+		return nil, errors.New("reconciler: Source and Applier are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Recorder == nil {
+		opts.Recorder = history.Log{Logger: opts.Logger}
+	}
+	if opts.Status == nil {
+		opts.Status = status.NewStore("", "")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	if opts.Instance == "" {
+		opts.Instance = "cairn"
+	}
+	if opts.WaitRetry <= 0 {
+		opts.WaitRetry = 30 * time.Second
+	}
+	if opts.Actor == "" {
+		host, _ := os.Hostname()
+		opts.Actor = "cairn-reconciler@" + host
+	}
+	if opts.Validator == nil {
+		v, err := validate.New(validate.Options{Now: opts.Clock.Now})
+		if err != nil {
+			return nil, fmt.Errorf("reconciler: %w", err)
+		}
+		opts.Validator = v
+	}
+	return &Reconciler{opts: opts, status: opts.Status, rec: opts.Recorder, log: opts.Logger,
+		deployed: map[string]deployedRelease{}, triggers: make(chan struct{}, 1)}, nil
+}
+
+// Status is the store the reconciler reports to.
+func (r *Reconciler) Status() *status.Store { return r.status }
+
+// Reconcile runs one pass over the branch head: fetch, load and validate,
+// render, gate, apply. It returns nil when the head is applied in full (or
+// was already), a *StalledError or *WaitingError as described in the
+// package documentation, or another error for a failure worth retrying.
+func (r *Reconciler) Reconcile(ctx context.Context) error {
+	return r.reconcile(ctx, false)
+}
+
+// Force runs one pass that applies every release again, even those whose
+// digest did not change (a manual sync).
+func (r *Reconciler) Force(ctx context.Context) error {
+	return r.reconcile(ctx, true)
+}
+
+// errUpToDate ends a pass early: the head is applied and nothing waits.
+var errUpToDate = errors.New("up to date")
+
+// phase is one named step of a reconcile.
+type phase struct {
+	name string
+	run  func(context.Context, *pass) error
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, force bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := &pass{started: r.opts.Clock.Now(), force: force}
+	for _, ph := range []phase{{"fetch", r.fetch}, {"validate", r.validate}, {"render", r.render},
+		{"gate", r.gate}, {"apply", r.apply}} {
+		if err := ph.run(ctx, p); err != nil {
+			if errors.Is(err, errUpToDate) {
+				return nil
+			}
+			return r.finish(ctx, p, fmt.Errorf("%s: %w", ph.name, err))
+		}
+	}
+	return r.finish(ctx, p, nil)
+}
