@@ -16,9 +16,10 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 	dur := r.opts.Clock.Since(p.started)
 	phase, reason := classify(err)
 	rs := r.revisionStatus(p, phase, reason, err, dur)
-	previous := ""
-	if r.applied != nil {
-		previous = r.applied.commit.Hash
+	base := r.applied
+	var stalled *StalledError
+	if p.rev != nil && errors.As(err, &stalled) {
+		p.rev.verdict, r.rendered = err, p.rev
 	}
 	if err == nil {
 		r.applied, r.pending = p.rev, 0
@@ -35,7 +36,7 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 			s.Adapters = r.adapterStatuses(s.Adapters, p, now)
 		}
 	})
-	r.record(ctx, p, previous, rs, err, dur)
+	r.record(ctx, p, base, rs, err, dur)
 	if err == nil || errors.As(err, new(*WaitingError)) {
 		r.refreshHealthLocked(ctx)
 	}

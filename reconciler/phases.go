@@ -56,8 +56,9 @@ func (r *Reconciler) fetch(ctx context.Context, p *pass) error {
 	if !p.force && r.applied != nil && r.applied.commit.Hash == head.Hash && r.pending == 0 {
 		return errUpToDate
 	}
-	if r.rendered != nil && r.rendered.commit.Hash == head.Hash && r.rendered.stalled != nil {
-		return r.rendered.stalled // the same invalid revision: nothing new to say
+	if r.rendered != nil && r.rendered.commit.Hash == head.Hash && r.rendered.verdict != nil {
+		p.rev = r.rendered
+		return errRepeated // the same stalled revision: nothing new to say
 	}
 	return r.listCommits(ctx, p)
 }

@@ -88,8 +88,9 @@ type revision struct {
 	result   *validate.Result
 	releases []render.Release
 	renderer *render.Renderer
-	// stalled is the error that stops this revision for good, if any.
-	stalled error
+	// stalled is the error that stops this revision for good, if any;
+	// verdict is the error a pass reported for it, with its phase.
+	stalled, verdict error
 }
 
 // New returns a reconciler.
@@ -151,7 +152,12 @@ func (r *Reconciler) Force(ctx context.Context) error {
 }
 
 // errUpToDate ends a pass early: the head is applied and nothing waits.
-var errUpToDate = errors.New("up to date")
+// errRepeated ends it with the verdict of the last pass over the same
+// stalled revision.
+var (
+	errUpToDate = errors.New("up to date")
+	errRepeated = errors.New("same stalled revision")
+)
 
 // phase is one named step of a reconcile.
 type phase struct {
@@ -166,8 +172,11 @@ func (r *Reconciler) reconcile(ctx context.Context, force bool) error {
 	for _, ph := range []phase{{"fetch", r.fetch}, {"validate", r.validate}, {"render", r.render},
 		{"gate", r.gate}, {"apply", r.apply}} {
 		if err := ph.run(ctx, p); err != nil {
-			if errors.Is(err, errUpToDate) {
+			switch {
+			case errors.Is(err, errUpToDate):
 				return nil
+			case errors.Is(err, errRepeated):
+				return r.finish(ctx, p, p.rev.verdict)
 			}
 			return r.finish(ctx, p, fmt.Errorf("%s: %w", ph.name, err))
 		}

@@ -16,7 +16,11 @@ import (
 // changed, failed or started waiting, one for the revision, and one for a
 // rewritten branch history. A verdict repeated on the next pass of the same
 // revision (still waiting, still invalid) is not recorded again.
-func (r *Reconciler) record(ctx context.Context, p *pass, previous string, rs status.Revision, err error, dur time.Duration) {
+func (r *Reconciler) record(ctx context.Context, p *pass, base *revision, rs status.Revision, err error, dur time.Duration) {
+	previous := ""
+	if base != nil {
+		previous = base.commit.Hash
+	}
 	if p.rev == nil && err != nil && errors.Is(err, context.Canceled) {
 		return
 	}
@@ -25,7 +29,7 @@ func (r *Reconciler) record(ctx context.Context, p *pass, previous string, rs st
 		r.append(ctx, history.Record{Event: history.HistoryRewritten, Revision: p.head.Hash, Previous: previous,
 			Outcome: history.Succeeded, Error: p.rewritten.Error(), Commits: commits})
 	}
-	changes := r.changesOf(p)
+	changes := changesOf(base, p)
 	for _, res := range p.results {
 		if rec, ok := r.adapterRecord(p, res, changes); ok {
 			rec.Commits = touching(p.commits, changes[res.key].files)
@@ -42,7 +46,7 @@ func (r *Reconciler) record(ctx context.Context, p *pass, previous string, rs st
 	default:
 		event, outcome = history.RevisionFailed, history.Failed
 	}
-	if !r.noteOnce("revision", p.head.Hash+"\x00"+string(rs.Phase)+"\x00"+rs.Message) {
+	if !r.noteOnce("revision", p.head.Hash+"\x00"+string(rs.Phase)+"\x00"+rs.Reason) {
 		return
 	}
 	r.append(ctx, history.Record{Event: event, Revision: p.head.Hash, Previous: previous, Commits: commits,
@@ -107,14 +111,14 @@ type adapterChanges struct {
 }
 
 // changesOf compares the pass's revision with the last applied one, when
-// this process knows it, adapter by adapter.
-func (r *Reconciler) changesOf(p *pass) map[string]adapterChanges {
+// this process knows it (base), adapter by adapter.
+func changesOf(base *revision, p *pass) map[string]adapterChanges {
 	out := map[string]adapterChanges{}
-	if r.applied == nil || p.rev == nil || p.rev.releases == nil || len(p.results) == 0 {
+	if base == nil || p.rev == nil || p.rev.releases == nil || len(p.results) == 0 {
 		return out
 	}
 	pl := plan.Compare(
-		plan.Revision{Commit: r.applied.commit, Result: r.applied.result, Releases: r.applied.releases},
+		plan.Revision{Commit: base.commit, Result: base.result, Releases: base.releases},
 		plan.Revision{Commit: p.head, Result: p.rev.result, Releases: p.rev.releases})
 	for _, ac := range pl.Adapters {
 		c := adapterChanges{files: ac.Files}

@@ -1,0 +1,205 @@
+package reconciler_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/cairn-gitops/cairn/internal/demo"
+	"github.com/cairn-gitops/cairn/internal/gitsource"
+	"github.com/cairn-gitops/cairn/internal/gittest"
+	"github.com/cairn-gitops/cairn/internal/helm"
+	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/manifest"
+	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/internal/testcluster"
+	"github.com/cairn-gitops/cairn/reconciler"
+)
+
+// cluster is the control plane the package's tests share.
+var cluster = &testcluster.Shared{Options: testcluster.Options{
+	Nodes: 2, ControllerManager: true, Scheduler: true, Kwok: true,
+}}
+
+func TestMain(m *testing.M) {
+	if code, served := manifest.ServeChild(); served { // the Jsonnet sandbox
+		os.Exit(code)
+	}
+	code := m.Run()
+	if err := cluster.Stop(code != 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+var fixtures atomic.Int64
+
+// fixture is one test's repository, namespaces and reconciler.
+type fixture struct {
+	t      testing.TB
+	prefix string
+	git    *gittest.Repo
+	kube   kubernetes.Interface
+	helm   *helm.Client
+	rec    *reconciler.Reconciler
+	mem    *history.Memory
+	// writes counts the requests the reconciler's client sent that change
+	// something; requests counts all of them.
+	writes, requests atomic.Int64
+	cfg              *rest.Config
+}
+
+// newFixture commits examples/config-repo (its namespaces renamed for this
+// test) and creates the Secrets it references.
+func newFixture(t testing.TB, cl *testcluster.Cluster) *fixture {
+	t.Helper()
+	f := &fixture{t: t, prefix: fmt.Sprintf("r%d-%d", os.Getpid()%10000, fixtures.Add(1)), git: gittest.New(t),
+		mem: &history.Memory{}}
+	f.git.CopyDir("../examples/config-repo")
+	cairn := strings.NewReplacer("connectivity-uat", f.prefix+"-uat", "connectivity-prod", f.prefix+"-prod").
+		Replace(f.read("cairn.json"))
+	f.git.Write("cairn.json", cairn)
+	f.git.Commit("Import the example configuration", gittest.Author("Alice Example", "alice@acme.example"))
+	f.kube = kubernetes.NewForConfigOrDie(cl.RESTConfig())
+	if _, err := demo.SeedSecrets(context.Background(), f.kube, f.git.Path()); err != nil {
+		t.Fatal(err)
+	}
+	f.cfg = f.countingConfig(cl.RESTConfig())
+	f.rec = f.newReconciler(t.TempDir(), f.mem)
+	return f
+}
+
+func (f *fixture) read(p string) string {
+	b, err := os.ReadFile(f.git.Path() + "/" + p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// countingConfig wraps cfg so that every request is counted.
+func (f *fixture) countingConfig(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripper(func(r *http.Request) (*http.Response, error) {
+			f.requests.Add(1)
+			if r.Method != http.MethodGet {
+				f.writes.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	return c
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// newReconciler makes a reconciler of the fixture's repository with its
+// own clone in dir.
+func (f *fixture) newReconciler(dir string, rec history.Recorder) *reconciler.Reconciler {
+	f.t.Helper()
+	remote, err := gitsource.OpenRemote(context.Background(), gitsource.RemoteOptions{URL: f.git.Path(), Branch: "main", Dir: dir})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { remote.Close() })
+	hc, err := helm.New(helm.Options{REST: f.cfg, Timeout: time.Minute})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if f.helm == nil {
+		f.helm = hc
+	}
+	r, err := reconciler.New(reconciler.Options{Source: reconciler.GitSource{Remote: remote}, Applier: hc,
+		Recorder: rec, Instance: f.prefix, Status: status.NewStore(f.git.Path(), "main")})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}
+
+// releases lists the fixture's Helm releases: "namespace/name" -> version.
+func (f *fixture) releases() map[string]int {
+	f.t.Helper()
+	list, err := f.helm.List(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, d := range list {
+		if d.Labels[reconciler.LabelInstance] == f.prefix && d.Status == "deployed" {
+			out[d.Namespace+"/"+d.Name] = d.Version
+		}
+	}
+	return out
+}
+
+// availableDeployments counts the Available Deployments in the fixture's
+// namespaces.
+func (f *fixture) availableDeployments() (available, total int) {
+	for _, ns := range []string{f.prefix + "-uat", f.prefix + "-prod"} {
+		list, err := f.kube.AppsV1().Deployments(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, d := range list.Items {
+			total++
+			if deploymentAvailable(&d) {
+				available++
+			}
+		}
+	}
+	return available, total
+}
+
+func deploymentAvailable(d *appsv1.Deployment) bool {
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentAvailable && c.Status == "True" {
+			return d.Status.ObservedGeneration >= d.Generation
+		}
+	}
+	return false
+}
+
+// waitFor polls cond every 250 ms until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s (last: %s)", what, timeout, state)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// events counts the fixture's records by event.
+func events(recs []history.Record) map[history.Event]int {
+	out := map[history.Event]int{}
+	for _, r := range recs {
+		out[r.Event]++
+	}
+	return out
+}
+
+func isStalled(err error) bool {
+	var s *reconciler.StalledError
+	return errors.As(err, &s)
+}
