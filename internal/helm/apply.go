@@ -24,11 +24,11 @@ const Failed Action = "failed"
 // A release left behind by an interrupted apply is recovered first: a
 // latest record that is pending-install, pending-upgrade, pending-rollback
 // or uninstalling is marked failed (Outcome.Recovered says which). Then a
-// release with a deployed revision is upgraded (Helm computes the upgrade
-// from that revision, so a half-done upgrade is completed rather than rolled
-// back first and done again, which would restart its pods twice), and one
-// without (a failed or interrupted install) is installed anew over its
-// records, adopting the objects it had created.
+// release that was ever deployed is upgraded (Helm computes the upgrade
+// from the deployed revision, so a half-done upgrade is completed rather
+// than rolled back first and done again, which would restart its pods
+// twice), and one that never was (a failed or interrupted install) is
+// installed anew over its records, adopting the objects it had created.
 //
 // A failed upgrade that had changed anything is rolled back to the deployed
 // revision: Outcome{Action: RolledBack} and an *UpgradeError. A failed
@@ -71,7 +71,7 @@ func (c *Client) apply(ctx context.Context, r Release) (Outcome, error) {
 	switch {
 	case h.latest == nil:
 		return c.install(ctx, cfg, r, out, false)
-	case h.deployed > 0 || h.latest.Status == statusSuperseded:
+	case h.wasDeployed:
 		return c.upgrade(ctx, cfg, r, out, h)
 	default:
 		return c.install(ctx, cfg, r, out, true)

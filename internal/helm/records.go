@@ -122,6 +122,9 @@ type history struct {
 	latest *Deployed
 	// deployed is the revision whose status is deployed, 0 if none.
 	deployed int
+	// wasDeployed is set when a revision is deployed or superseded: the
+	// release was installed once, so a new revision is an upgrade.
+	wasDeployed bool
 }
 
 func historyOf(recs []Deployed) history {
@@ -133,6 +136,9 @@ func historyOf(recs []Deployed) history {
 		}
 		if r.Status == statusDeployed && r.Version > h.deployed {
 			h.deployed = r.Version
+		}
+		if r.Status == statusDeployed || r.Status == statusSuperseded {
+			h.wasDeployed = true
 		}
 	}
 	return h
