@@ -5,12 +5,16 @@ package charts_test
 // API types, and an install into a real control plane (TestCairnInstall).
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -19,16 +23,23 @@ import (
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/cairn-gitops/cairn/charts"
+	"github.com/cairn-gitops/cairn/internal/health"
+	"github.com/cairn-gitops/cairn/internal/helm"
+	"github.com/cairn-gitops/cairn/internal/testcluster"
 )
 
 const (
@@ -915,4 +926,378 @@ func embeddedCairn(t testing.TB) *chart.Chart {
 		t.Fatalf("load the embedded chart: %v", err)
 	}
 	return ch
+}
+
+// The control plane TestCairnInstall installs into: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and kwok (fake nodes that run any
+// image), started on first use.
+var cairnCluster = &testcluster.Shared{Options: testcluster.Options{
+	Nodes: 1, ControllerManager: true, Scheduler: true, Kwok: true,
+}}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := cairnCluster.Stop(code != 0); err != nil {
+		fmt.Fprintln(os.Stderr, "stop the test cluster:", err)
+	}
+	os.Exit(code)
+}
+
+// TestCairnInstall installs the embedded chart into a real control plane
+// through internal/helm, twice:
+//
+//   - "cairn" in cairn-system: the defaults (two replicas, a ClusterRole),
+//     persistence off so that the pods schedule without a storage
+//     provisioner, token and webhook Secrets; in a namespace that enforces
+//     the restricted Pod Security Standard, so the API server itself judges
+//     the securityContext. Then an upgrade to a new chart version and new
+//     values, which a StatefulSet's immutable fields must not refuse.
+//   - "cairn-ns" in cairn-ns-system: rbac.namespaced for adapters-a and
+//     persistence on a class that two hand-made PersistentVolumes serve:
+//     the StatefulSet's claims are created, bind and the pods run; after an
+//     uninstall the claims (the audit history) remain.
+//
+// For each, SubjectAccessReviews check what the ServiceAccount may and may
+// not do, and impersonated calls confirm a few for real.
+func TestCairnInstall(t *testing.T) {
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip("starts a control plane (seconds); skipped in -short mode")
+	}
+	c := cairnCluster.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cs := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	hc, err := helm.New(helm.Options{REST: c.RESTConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restricted := map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}
+	for ns, labels := range map[string]map[string]string{
+		"cairn-system": restricted, "cairn-ns-system": restricted, "adapters-a": nil, "adapters-b": nil,
+	} {
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The Secrets the values name; the chart only references them.
+	for _, s := range []struct{ ns, name, key, value string }{
+		{"cairn-system", "cairn-git", "token", inlineSecrets[1]},
+		{"cairn-system", "cairn-webhook", "hmac", inlineSecrets[2]},
+		{"adapters-a", "venue-credentials", "password", inlineSecrets[0]},
+		{"adapters-b", "venue-credentials", "password", inlineSecrets[0]},
+	} {
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: s.name}, StringData: map[string]string{s.key: s.value}}
+		if _, err := cs.CoreV1().Secrets(s.ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("cluster-wide", func(t *testing.T) {
+		rel := helm.Release{Name: "cairn", Namespace: "cairn-system", Chart: embeddedCairn(t), Values: cairnValues(map[string]any{
+			"persistence.enabled": false,
+			"git.credentials":     map[string]any{"existingSecret": "cairn-git", "tokenKey": "token"},
+			"webhook":             map[string]any{"existingSecret": "cairn-webhook", "key": "hmac"},
+		})}
+		applyCairn(ctx, t, hc, rel, helm.Installed)
+		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn", 2)
+		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn", "--git-token-file=/etc/cairn/git/token")
+		checkCairnPermissions(ctx, t, c.RESTConfig(), cs, "cairn-system", "cairn", false)
+
+		// An upgrade: a new chart version (new labels everywhere but on the
+		// selector and the claim template) and new flags.
+		rel.Chart = embeddedCairn(t)
+		rel.Chart.Metadata.Version = "0.1.1-test"
+		setPath(rel.Values, "reconcile.drift", "correct")
+		applyCairn(ctx, t, hc, rel, helm.Upgraded)
+		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn", 2)
+		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn", "--drift=correct")
+	})
+
+	t.Run("namespaced-persistent", func(t *testing.T) {
+		const class = "cairn-test-manual"
+		for i := range 2 {
+			pv := &corev1.PersistentVolume{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cairn-test-%d", i)},
+				Spec: corev1.PersistentVolumeSpec{
+					StorageClassName: class,
+					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Capacity:         corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("2Gi")},
+					PersistentVolumeSource: corev1.PersistentVolumeSource{
+						HostPath: &corev1.HostPathVolumeSource{Path: fmt.Sprintf("/var/lib/cairn-test-%d", i)},
+					},
+				},
+			}
+			if _, err := cs.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rel := helm.Release{Name: "cairn-ns", Namespace: "cairn-ns-system", Chart: embeddedCairn(t), Values: cairnValues(map[string]any{
+			"rbac.namespaced":              true,
+			"rbac.namespaces":              []any{"adapters-a"},
+			"persistence.storageClassName": class,
+		})}
+		applyCairn(ctx, t, hc, rel, helm.Installed)
+
+		// The StatefulSet controller makes one claim per replica from the
+		// template; they bind to the volumes and the pods run.
+		claims := []string{"state-cairn-ns-0", "state-cairn-ns-1"}
+		cairnWait(ctx, t, "the claims Bound", func() error {
+			for _, name := range claims {
+				pvc, err := cs.CoreV1().PersistentVolumeClaims(rel.Namespace).Get(ctx, name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				if pvc.Status.Phase != corev1.ClaimBound {
+					return fmt.Errorf("claim %s is %s", name, pvc.Status.Phase)
+				}
+			}
+			return nil
+		})
+		for _, name := range claims {
+			pvc, err := cs.CoreV1().PersistentVolumeClaims(rel.Namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != class ||
+				!pvc.Spec.Resources.Requests.Storage().Equal(resource.MustParse("1Gi")) ||
+				!slices.Equal(pvc.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}) ||
+				!maps.Equal(pvc.Labels, map[string]string{"app.kubernetes.io/name": "cairn", "app.kubernetes.io/instance": "cairn-ns"}) {
+				t.Errorf("claim %s: class %v, %v, %v, labels %v", name, pvc.Spec.StorageClassName, pvc.Spec.Resources.Requests.Storage(), pvc.Spec.AccessModes, pvc.Labels)
+			}
+		}
+		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn-ns", 2)
+		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn-ns", "--lease-name=cairn-ns")
+		checkCairnPermissions(ctx, t, c.RESTConfig(), cs, "cairn-ns-system", "cairn-ns", true)
+
+		// Uninstalling cairn keeps its history.
+		out, err := hc.Uninstall(ctx, rel.Namespace, rel.Name)
+		if err != nil || out.Action != helm.Uninstalled {
+			t.Fatalf("uninstall: %+v, %v", out, err)
+		}
+		cairnWait(ctx, t, "the StatefulSet gone", func() error {
+			_, err := cs.AppsV1().StatefulSets(rel.Namespace).Get(ctx, "cairn-ns", metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("StatefulSet still there (%v)", err)
+		})
+		for _, name := range claims {
+			if pvc, err := cs.CoreV1().PersistentVolumeClaims(rel.Namespace).Get(ctx, name, metav1.GetOptions{}); err != nil ||
+				pvc.DeletionTimestamp != nil || len(pvc.OwnerReferences) != 0 {
+				t.Errorf("claim %s after uninstall: %v (owners %v, deleting %v)", name, err, pvc.OwnerReferences, pvc.DeletionTimestamp)
+			}
+		}
+	})
+}
+
+// applyCairn applies rel and checks what Helm did.
+func applyCairn(ctx context.Context, t *testing.T, hc *helm.Client, rel helm.Release, want helm.Action) {
+	t.Helper()
+	out, err := hc.Apply(ctx, rel)
+	if err != nil {
+		t.Fatalf("apply %s: %v", rel.Key(), err)
+	}
+	if out.Action != want {
+		t.Fatalf("apply %s: %s, want %s", rel.Key(), out.Action, want)
+	}
+}
+
+// waitCairnReady waits until the StatefulSet is Healthy (package health:
+// observed, every replica ready and updated), the PodDisruptionBudget too,
+// and the Service has a ready endpoint per replica. (internal/helm's Health
+// judges Deployments, the adapters' workload, and would call this release
+// Missing; the StatefulSet is judged with package health directly.)
+func waitCairnReady(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name string, replicas int) {
+	t.Helper()
+	cairnWait(ctx, t, "StatefulSet "+ns+"/"+name+" Healthy", func() error {
+		s, err := cs.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if r := health.StatefulSet(s); r.Status != health.Healthy || s.Status.ReadyReplicas != int32(replicas) {
+			return fmt.Errorf("%s, %d ready%s", r, s.Status.ReadyReplicas, failedCreate(ctx, cs, ns, name))
+		}
+		pdb, err := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if r := health.PodDisruptionBudget(pdb); r.Status != health.Healthy || pdb.Status.DisruptionsAllowed != int32(replicas-1) {
+			return fmt.Errorf("%s, %d disruptions allowed", r, pdb.Status.DisruptionsAllowed)
+		}
+		eps, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + name})
+		if err != nil {
+			return err
+		}
+		ready := 0
+		for _, sl := range eps.Items {
+			for _, e := range sl.Endpoints {
+				if e.Conditions.Ready != nil && *e.Conditions.Ready {
+					ready++
+				}
+			}
+		}
+		if ready != replicas {
+			return fmt.Errorf("Service %s: %d ready endpoints, want %d", name, ready, replicas)
+		}
+		return nil
+	})
+}
+
+// failedCreate returns the last reason the StatefulSet controller gave for
+// not creating a pod (Pod Security admission refusing it, say), or "".
+func failedCreate(ctx context.Context, cs kubernetes.Interface, ns, name string) string {
+	events, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=StatefulSet,involvedObject.name=" + name + ",reason=FailedCreate",
+	})
+	if err != nil || len(events.Items) == 0 {
+		return ""
+	}
+	return "; " + events.Items[len(events.Items)-1].Message
+}
+
+// checkCairnPods: the pods the API server admitted run as cairn's
+// ServiceAccount with its token mounted (the admission plugin adds it
+// because the pod asks), and carry the flag wantArg.
+func checkCairnPods(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name, wantArg string) {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=cairn,app.kubernetes.io/instance=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := 0
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		running++
+		token := slices.ContainsFunc(p.Spec.Volumes, func(v corev1.Volume) bool {
+			return v.Projected != nil && slices.ContainsFunc(v.Projected.Sources, func(s corev1.VolumeProjection) bool {
+				return s.ServiceAccountToken != nil
+			})
+		})
+		if p.Spec.ServiceAccountName != name || !token {
+			t.Errorf("pod %s: serviceAccountName %q, token mounted %v", p.Name, p.Spec.ServiceAccountName, token)
+		}
+		if !slices.Contains(p.Spec.Containers[0].Args, wantArg) {
+			t.Errorf("pod %s: args %q lack %q", p.Name, p.Spec.Containers[0].Args, wantArg)
+		}
+	}
+	if running != 2 {
+		t.Errorf("%d pods, want 2", running)
+	}
+}
+
+// access is one question to the authorizer about cairn's ServiceAccount.
+type access struct {
+	verb, group, resource, namespace, name string
+	allowed                                bool
+}
+
+// checkCairnPermissions asks the API server's authorizer
+// (SubjectAccessReview) what the ServiceAccount ns/sa may do, then makes a
+// few of the calls for real as that ServiceAccount.
+func checkCairnPermissions(ctx context.Context, t *testing.T, admin *rest.Config, cs kubernetes.Interface, ns, sa string, namespaced bool) {
+	t.Helper()
+	user := "system:serviceaccount:" + ns + ":" + sa
+	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}
+	checks := []access{
+		// Adapters in an adapter namespace, and the Secrets they reference.
+		{"create", "apps", "deployments", "adapters-a", "", true},
+		{"patch", "networking.k8s.io", "networkpolicies", "adapters-a", "", true},
+		{"get", "", "secrets", "adapters-a", "venue-credentials", true},
+		{"watch", "", "pods", "adapters-a", "", true},
+		{"get", "", "namespaces", "", "adapters-a", true},
+		// Leader election: its own Lease in its own namespace only.
+		{"get", "coordination.k8s.io", "leases", ns, sa, true},
+		{"update", "coordination.k8s.io", "leases", ns, sa, true},
+		{"create", "coordination.k8s.io", "leases", ns, "", true},
+		{"update", "coordination.k8s.io", "leases", ns, "kube-controller-manager", false},
+		{"update", "coordination.k8s.io", "leases", "kube-system", sa, false},
+		// Never: nodes, RBAC, impersonation, pods' exec, what it does not apply.
+		{"delete", "", "nodes", "", "", false},
+		{"create", "rbac.authorization.k8s.io", "clusterroles", "", "", false},
+		{"create", "rbac.authorization.k8s.io", "rolebindings", "adapters-a", "", false},
+		{"impersonate", "", "serviceaccounts", "adapters-a", "", false},
+		{"create", "", "pods", "adapters-a", "", false},
+		{"delete", "", "pods", "adapters-a", "", false},
+		{"create", "apps", "statefulsets", "adapters-a", "", false},
+		{"delete", "", "namespaces", "", "adapters-a", false},
+	}
+	if namespaced {
+		checks = append(checks,
+			access{"get", "", "secrets", "adapters-b", "venue-credentials", false},
+			access{"list", "", "secrets", "", "", false}, // cluster-wide
+			access{"create", "apps", "deployments", "adapters-b", "", false},
+			access{"get", "", "namespaces", "", "adapters-b", false},
+			access{"create", "", "namespaces", "", "", false},
+		)
+	} else {
+		checks = append(checks,
+			access{"get", "", "secrets", "adapters-b", "venue-credentials", true},
+			access{"create", "apps", "deployments", "adapters-b", "", true},
+			access{"create", "", "namespaces", "", "", true},
+		)
+	}
+	for _, a := range checks {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, Groups: groups,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Verb: a.verb, Group: a.group, Resource: a.resource, Namespace: a.namespace, Name: a.name,
+			},
+		}}
+		res, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status.Allowed != a.allowed {
+			t.Errorf("%s may %s %s.%s in %q name %q: %v, want %v (%s)", user, a.verb, a.resource, a.group, a.namespace, a.name,
+				res.Status.Allowed, a.allowed, res.Status.Reason)
+		}
+	}
+
+	// For real, as the ServiceAccount.
+	as := rest.CopyConfig(admin)
+	as.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
+	sacs := kubernetes.NewForConfigOrDie(as)
+	if _, err := sacs.CoreV1().Secrets("adapters-a").Get(ctx, "venue-credentials", metav1.GetOptions{}); err != nil {
+		t.Errorf("as %s, get a Secret in adapters-a: %v", user, err)
+	}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe-" + sa},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "probe"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "probe"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "probe", Image: "registry.invalid/probe:1"}}},
+			},
+		},
+	}
+	if _, err := sacs.AppsV1().Deployments("adapters-a").Create(ctx, dep, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Errorf("as %s, create a Deployment in adapters-a: %v", user, err)
+	}
+	if _, err := sacs.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("as %s, list nodes: %v, want Forbidden", user, err)
+	}
+	if namespaced {
+		if _, err := sacs.CoreV1().Secrets("").List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("as %s, list Secrets cluster-wide: %v, want Forbidden", user, err)
+		}
+	}
+}
+
+// cairnWait polls check every 200ms until it returns nil; it fails the test
+// with the last reason when ctx ends.
+func cairnWait(ctx context.Context, t *testing.T, what string, check func() error) {
+	t.Helper()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
