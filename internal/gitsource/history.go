@@ -1,6 +1,7 @@
 package gitsource
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -423,11 +424,20 @@ func (w *walker) diff(prefix string, oldH, newH plumbing.Hash, out *[]FileChange
 	// "/"), so one merge walk pairs equal names of equal kind.
 	i, j := 0, 0
 	for i < len(oldE) || j < len(newE) {
+		c := 0
 		switch {
-		case j == len(newE) || i < len(oldE) && gitKey(oldE[i]) < gitKey(newE[j]):
+		case j == len(newE):
+			c = -1
+		case i == len(oldE):
+			c = 1
+		default:
+			c = gitCompare(oldE[i], newE[j])
+		}
+		switch {
+		case c < 0:
 			err = w.one(prefix, oldE[i], ActionDelete, out)
 			i++
-		case i == len(oldE) || gitKey(newE[j]) < gitKey(oldE[i]):
+		case c > 0:
 			err = w.one(prefix, newE[j], ActionAdd, out)
 			j++
 		default:
@@ -452,12 +462,26 @@ func (w *walker) entries(h plumbing.Hash) ([]object.TreeEntry, error) {
 	return t.Entries, nil
 }
 
-// gitKey is the name Git sorts a tree entry by.
-func gitKey(e object.TreeEntry) string {
-	if e.Mode == filemode.Dir {
-		return e.Name + "/"
+// gitCompare orders tree entries as Git does: by name, a directory's name
+// taken as ending in "/". Entries of one name but different kinds differ.
+func gitCompare(a, b object.TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 {
+		return c
 	}
-	return e.Name
+	return cmp.Compare(keyByte(a, n), keyByte(b, n))
+}
+
+// keyByte is the i-th byte of e's sort key: its name, then "/" for a
+// directory; -1 past the end.
+func keyByte(e object.TreeEntry, i int) int {
+	switch {
+	case i < len(e.Name):
+		return int(e.Name[i])
+	case i == len(e.Name) && e.Mode == filemode.Dir:
+		return '/'
+	}
+	return -1
 }
 
 // one records an entry (a file, or every file under a directory) that is

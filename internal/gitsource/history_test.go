@@ -103,6 +103,7 @@ func TestCommitsFiles(t *testing.T) {
 	g.Write("dir/a.txt", "a")
 	g.Write("dir/sub/b.txt", "b")
 	g.Write("was-file", "f")
+	g.Write("was-file.bak", "sorts between the file and the directory")
 	root := g.Commit("root")
 	g.Write("mod.txt", "2")
 	g.Remove("gone.txt")
@@ -126,6 +127,7 @@ func TestCommitsFiles(t *testing.T) {
 			{Path: "dir/a.txt", Action: "add"}, {Path: "dir/sub/b.txt", Action: "add"},
 			{Path: "gone.txt", Action: "add"}, {Path: "keep.txt", Action: "add"},
 			{Path: "mod.txt", Action: "add"}, {Path: "was-file", Action: "add"},
+			{Path: "was-file.bak", Action: "add"},
 		}},
 		{name: "add modify delete", from: root, to: second, want: []gitsource.FileChange{
 			{Path: "dir/sub/b.txt", Action: "delete"}, {Path: "gone.txt", Action: "delete"},
