@@ -890,6 +890,46 @@ func TestCairnDeterministic(t *testing.T) {
 	}
 }
 
+// TestCairnNotes: NOTES.txt renders strictly for every set and warns where
+// an operator should know something.
+func TestCairnNotes(t *testing.T) {
+	ch := loadCairn(t)
+	tests := map[string]struct{ has, hasNot []string }{
+		"defaults":             {has: []string{"2 replicas with the embedded store", "anonymously", "admits nobody to port 8080", "open to any address"}},
+		"persistence-off":      {has: []string{"WARNING: persistence is disabled"}, hasNot: []string{"embedded store"}},
+		"rbac-namespaced":      {has: []string{"only to connectivity-prod, connectivity-uat (they must exist)"}},
+		"network-sources":      {hasNot: []string{"admits nobody", "open to any address"}},
+		"ssh-credentials":      {hasNot: []string{"anonymously", "/api/v1/webhooks/github"}},
+		"token-webhook-digest": {has: []string{"/api/v1/webhooks/github", "Secret cairn-webhook (key hmac)"}},
+	}
+	for _, set := range cairnSets {
+		rv, err := chartutil.ToRenderValues(ch, set.values(),
+			chartutil.ReleaseOptions{Name: cairnRelease, Namespace: cairnNamespace, Revision: 1, IsInstall: true},
+			chartutil.DefaultCapabilities)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := engine.Engine{Strict: true}.Render(ch, rv)
+		if err != nil {
+			t.Fatalf("%s: %v", set.name, err)
+		}
+		notes := files["cairn/templates/NOTES.txt"]
+		if !strings.Contains(notes, "rollout status statefulset/cairn") {
+			t.Errorf("%s: NOTES.txt\n%s", set.name, notes)
+		}
+		for _, s := range tests[set.name].has {
+			if !strings.Contains(notes, s) {
+				t.Errorf("%s: NOTES.txt lacks %q:\n%s", set.name, s, notes)
+			}
+		}
+		for _, s := range tests[set.name].hasNot {
+			if strings.Contains(notes, s) {
+				t.Errorf("%s: NOTES.txt has %q:\n%s", set.name, s, notes)
+			}
+		}
+	}
+}
+
 // TestCairnEmbedded: the embedded chart is the chart in this directory.
 func TestCairnEmbedded(t *testing.T) {
 	ch := embeddedCairn(t)
