@@ -28,7 +28,9 @@ func (r *Reconciler) refreshHealthLocked(ctx context.Context) error {
 	}
 	h, err := r.opts.Applier.Health(ctx, namespaces)
 	if err != nil {
-		r.log.WarnContext(ctx, "health not read", "error", err)
+		if ctx.Err() == nil {
+			r.log.WarnContext(ctx, "health not read", "error", err)
+		}
 		return err
 	}
 	r.status.Update(func(s *status.Snapshot) {

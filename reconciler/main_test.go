@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -70,6 +71,9 @@ func newFixture(t testing.TB, cl *testcluster.Cluster) *fixture {
 	cairn := strings.NewReplacer("connectivity-uat", f.prefix+"-uat", "connectivity-prod", f.prefix+"-prod").
 		Replace(f.read("cairn.json"))
 	f.git.Write("cairn.json", cairn)
+	// Node ports are cluster-wide: let each fixture's acceptor take any.
+	bluefin := "adapters/prod/client-bluefin-acceptor.json"
+	f.git.Write(bluefin, strings.Replace(f.read(bluefin), `, "nodePort": 30981`, "", 1))
 	f.git.Commit("Import the example configuration", gittest.Author("Alice Example", "alice@acme.example"))
 	f.kube = kubernetes.NewForConfigOrDie(cl.RESTConfig())
 	if _, err := demo.SeedSecrets(context.Background(), f.kube, f.git.Path()); err != nil {
@@ -202,4 +206,20 @@ func events(recs []history.Record) map[history.Event]int {
 func isStalled(err error) bool {
 	var s *reconciler.StalledError
 	return errors.As(err, &s)
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// createSecret creates a Secret with placeholder values for keys.
+func createSecret(t testing.TB, f *fixture, ns, name string, keys ...string) {
+	t.Helper()
+	data := map[string][]byte{}
+	for _, k := range keys {
+		data[k] = []byte("placeholder-" + k)
+	}
+	_, err := f.kube.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name}, Data: data}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
