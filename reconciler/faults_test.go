@@ -211,8 +211,10 @@ func TestTwoReplicas(t *testing.T) {
 			_ = leader.Run(ctxs[i], leader.Options{Config: cl.RESTConfig(), Namespace: "default", Name: lease,
 				Identity: fmt.Sprint("replica-", i), LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second,
 				RetryPeriod: 500 * time.Millisecond,
-				OnChange: func(l bool) { recs[i].Status().Update(func(s *status.Snapshot) { s.Leader = l }) }},
-				func(ctx context.Context) { _ = recs[i].Run(ctx, reconciler.LoopOptions{Interval: time.Hour, DriftInterval: -1}) })
+				OnChange:    func(l bool) { recs[i].Status().Update(func(s *status.Snapshot) { s.Leader = l }) }},
+				func(ctx context.Context) {
+					_ = recs[i].Run(ctx, reconciler.LoopOptions{Interval: time.Hour, DriftInterval: -1})
+				})
 		}()
 	}
 	defer func() {
