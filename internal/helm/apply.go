@@ -94,12 +94,17 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, r Relea
 		out.Action = Failed
 		return out, &InstallError{Release: r.Key(), Cause: err}
 	}
+	if !replace {
+		// A first install has no history to trim: no list of it.
+		cfg.Releases.MaxHistory = 0
+	}
 	in := action.NewInstall(cfg)
 	in.ReleaseName, in.Namespace, in.Replace = r.Name, r.Namespace, replace
 	in.DisableHooks, in.DisableOpenAPIValidation = true, true
+	in.SkipSchemaValidation = !c.validate
 	in.Timeout = c.timeout
 	in.Labels = r.recordLabels()
-	rel, err := in.RunWithContext(ctx, r.Chart, r.Values)
+	rel, err := in.RunWithContext(ctx, storedChart(r.Chart, c.validate), r.Values)
 	if err != nil {
 		out.Action, out.Version = Failed, c.latestVersion(ctx, r)
 		return out, &InstallError{Release: r.Key(), Cause: err}
@@ -114,9 +119,10 @@ func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, r Relea
 	up.Namespace = r.Namespace
 	up.ResetValues = true
 	up.DisableHooks, up.DisableOpenAPIValidation = true, true
+	up.SkipSchemaValidation = !c.validate
 	up.MaxHistory, up.Timeout = c.maxHistory, c.timeout
 	up.Labels = r.recordLabels()
-	rel, err := up.RunWithContext(ctx, r.Name, r.Chart, r.Values)
+	rel, err := up.RunWithContext(ctx, r.Name, storedChart(r.Chart, c.validate), r.Values)
 	if err == nil {
 		out.Action, out.Version = Upgraded, rel.Version
 		return out, nil

@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if code, served := manifest.ServeChild(); served { // the Jsonnet sandbox of validate
 		os.Exit(code)
 	}
+	if os.Getenv("CAIRN_BARE") != "" {
+		cluster.Options = testcluster.Options{}
+	}
 	code := m.Run()
 	if err := cluster.Stop(code != 0); err != nil {
 		fmt.Fprintln(os.Stderr, err)

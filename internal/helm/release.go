@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,6 +32,52 @@ type Release struct {
 	// cairn.dev/revision...). Helm's own (owner, name, status, version) are
 	// refused.
 	Labels map[string]string
+}
+
+// storedChart is the chart as Helm stores it with every revision: without
+// documentation files (README, LICENSE, CHANGELOG), which cannot change what
+// renders unless a template reads .Files, and without the values schema
+// unless values are validated. Every revision holds a gzipped copy of the
+// chart; the smaller it is, the less each install costs the client (gzip)
+// and the API server (a Secret written twice). The caller's chart is not
+// modified. A chart with dependencies is stored whole.
+func storedChart(ch *chart.Chart, keepSchema bool) *chart.Chart {
+	if len(ch.Dependencies()) > 0 {
+		return ch
+	}
+	cp := *ch
+	if !keepSchema {
+		cp.Schema = nil
+	}
+	if readsFiles(ch) {
+		return &cp
+	}
+	cp.Files = nil
+	for _, f := range ch.Files {
+		if !isDoc(f.Name) {
+			cp.Files = append(cp.Files, f)
+		}
+	}
+	return &cp
+}
+
+func readsFiles(ch *chart.Chart) bool {
+	for _, t := range ch.Templates {
+		if bytes.Contains(t.Data, []byte(".Files")) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDoc(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, p := range []string{"README", "LICENSE", "CHANGELOG"} {
+		if strings.HasPrefix(upper, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Key is "namespace/name".
