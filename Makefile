@@ -8,6 +8,7 @@ CACHE     := .cache
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
+DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: help
 help: ## List the targets.
@@ -18,25 +19,22 @@ build: ## Build bin/cairn.
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/cairn ./cmd/cairn
 
 .PHONY: demo
-demo: build ## Validate and render the example repository (and show a broken one).
+demo: build cluster-bins ## Run cairn serve against a local control plane and a Git repository made from examples/config-repo (Ctrl-C stops).
+	$(GO) build -trimpath -o $(BIN)/cairn-demo ./cmd/cairn-demo
+	$(BIN)/cairn-demo -root . -cairn $(BIN)/cairn -listen $(DEMO_LISTEN)
+
+.PHONY: demo-offline
+demo-offline: build ## Validate and render the example repository without a cluster (and show a broken one).
 	@echo "==> cairn validate examples/config-repo"
 	@$(BIN)/cairn validate examples/config-repo
 	@echo
-	@echo "==> cairn render examples/config-repo --out-dir $(CACHE)/demo/rendered"
-	@rm -rf $(CACHE)/demo/rendered
-	@$(BIN)/cairn render examples/config-repo --out-dir $(CACHE)/demo/rendered
-	@find $(CACHE)/demo/rendered -name '*.yaml' | sort | sed 's|^|    |'
-	@echo "    $$(grep -h '^kind:' -r $(CACHE)/demo/rendered | sort | uniq -c | tr -s ' ' | paste -sd, -)"
-	@echo
-	@echo "==> cairn render examples/config-repo --adapter prod/client-northwind-acceptor (its NetworkPolicy)"
-	@$(BIN)/cairn render examples/config-repo --adapter prod/client-northwind-acceptor | awk '/^kind: NetworkPolicy/,/^---/' | sed -n '1,60p'
+	@echo "==> cairn render examples/config-repo --out-dir $(CACHE)/render"
+	@rm -rf $(CACHE)/render
+	@$(BIN)/cairn render examples/config-repo --out-dir $(CACHE)/render
+	@find $(CACHE)/render -name '*.yaml' | sort | sed 's|^|    |'
 	@echo
 	@echo "==> cairn validate examples/invalid/jsonnet-schema   (a broken repository: exit code 1 is expected)"
 	@$(BIN)/cairn validate examples/invalid/jsonnet-schema || true
-	@echo
-	@echo "cairn's reconciler is not built yet: today the demo validates and renders the"
-	@echo "example repository. Applying to a cluster, the audit trail, the API and the portal"
-	@echo "arrive in later releases (see CHANGELOG.md)."
 
 .PHONY: test
 test: lint cluster-bins ## Run every test, with the race detector.

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/cairn-gitops/cairn/internal/status"
@@ -47,6 +48,9 @@ func (r *Reconciler) refreshHealthLocked(ctx context.Context) error {
 			a.Health, a.HealthMessage = string(res.Status), res.Message
 		}
 	})
+	if healthy, total := Healthy(r.status.Snapshot()); r.noteOnce("health", fmt.Sprint(healthy, "/", total)) {
+		r.log.InfoContext(ctx, "health", "healthy", healthy, "adapters", total)
+	}
 	return nil
 }
 

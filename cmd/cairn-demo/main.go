@@ -13,9 +13,13 @@ import (
 	"syscall"
 
 	"github.com/cairn-gitops/cairn/internal/demo"
+	"github.com/cairn-gitops/cairn/internal/manifest"
 )
 
 func main() {
+	if code, served := manifest.ServeChild(); served { // the Jsonnet sandbox of validate
+		os.Exit(code)
+	}
 	opts := demo.Options{Out: os.Stdout}
 	flag.StringVar(&opts.Root, "root", ".", "the cairn source tree")
 	flag.StringVar(&opts.Cairn, "cairn", "bin/cairn", "the cairn binary")

@@ -32,7 +32,8 @@ func SeedSecrets(ctx context.Context, cs kubernetes.Interface, dir string) (int,
 		return 0, err
 	}
 	if !res.Valid() {
-		return 0, fmt.Errorf("%s is not valid: %d findings", dir, len(res.Findings))
+		f := res.Findings[0]
+		return 0, fmt.Errorf("%s is not valid: %d findings; first: %s:%d %s", dir, len(res.Findings), f.File, f.Line, f.Message)
 	}
 	for _, env := range res.Repository.Spec.Environments {
 		if err := ensureNamespace(ctx, cs, env.Namespace); err != nil {
