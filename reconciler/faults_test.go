@@ -186,8 +186,11 @@ func TestTwoPushesInQuickSuccession(t *testing.T) {
 			t.Errorf("the first push was applied after the second: %v", applied)
 		}
 	}
-	cm, err := f.kube.CoreV1().ConfigMaps(f.prefix+"-prod").Get(ctx, "lse-fix-primary-session", metav1.GetOptions{})
-	if err == nil && !strings.Contains(fmt.Sprint(cm.Data), "15") {
+	cm, err := f.kube.CoreV1().ConfigMaps(f.prefix+"-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cm.Data["session.json"], `"heartbeatSeconds": 15`) && !strings.Contains(cm.Data["session.json"], `"heartbeatSeconds":15`) {
 		t.Errorf("live session config does not hold the second push's heartbeat: %v", cm.Data)
 	}
 }

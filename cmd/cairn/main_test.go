@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-gitops/cairn/internal/manifest"
 	"github.com/cairn-gitops/cairn/internal/report"
 )
 
@@ -31,6 +32,9 @@ const binVersion = "v0.0.0-clitest"
 var cairnBin string
 
 func TestMain(m *testing.M) {
+	if code, served := manifest.ServeChild(); served { // the Jsonnet sandbox of the tests' own validation
+		os.Exit(code)
+	}
 	dir, err := os.MkdirTemp("", "cairn-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -45,6 +49,9 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	code := m.Run()
+	if err := cluster.Stop(code != 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

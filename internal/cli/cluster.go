@@ -24,7 +24,7 @@ import (
 // sourceFlags say which branch of which repository to follow, and with
 // which credentials (each read from a file, never from a flag's value).
 type sourceFlags struct {
-	repo, branch, stateDir                        string
+	repo, branch, stateDir, instance              string
 	usernameFile, passwordFile, tokenFile         string
 	sshKeyFile, sshPassphraseFile, knownHostsFile string
 }
@@ -32,6 +32,7 @@ type sourceFlags struct {
 func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.repo, "repo", "", "Git repository to follow: https://, ssh://, git@host:path, or a local path (required)")
 	fs.StringVar(&f.branch, "branch", "main", "branch to follow")
+	fs.StringVar(&f.instance, "instance", "cairn", "this cairn's name: it manages only the releases labelled cairn.dev/instance=NAME")
 	fs.StringVar(&f.stateDir, "state-dir", "", "where cairn keeps its clone (default: the user cache directory)")
 	fs.StringVar(&f.usernameFile, "git-username-file", "", "file holding the HTTPS user name")
 	fs.StringVar(&f.passwordFile, "git-password-file", "", "file holding the HTTPS password")
@@ -150,7 +151,7 @@ func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, log *slog.Logg
 	}
 	rec, err := reconciler.New(reconciler.Options{
 		Source: reconciler.GitSource{Remote: remote}, Applier: hc, Logger: log, Recorder: recorder,
-		Status: status.NewStore(sf.repo, sf.branch),
+		Status: status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
 	})
 	if err != nil {
 		remote.Close()

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/cairn-gitops/cairn/internal/demo"
+	"github.com/cairn-gitops/cairn/internal/gittest"
+	"github.com/cairn-gitops/cairn/internal/testcluster"
+)
+
+// cluster is the control plane the commands that talk to Kubernetes share.
+var cluster = &testcluster.Shared{Options: testcluster.Options{
+	Nodes: 2, ControllerManager: true, Scheduler: true, Kwok: true,
+}}
+
+// clusterRepo commits examples/config-repo with its namespaces renamed to
+// prefix-uat and prefix-prod, and creates the Secrets it references.
+func clusterRepo(t *testing.T, cl *testcluster.Cluster, prefix string) (*gittest.Repo, kubernetes.Interface) {
+	t.Helper()
+	g := gittest.New(t)
+	g.CopyDir("../../examples/config-repo")
+	b, err := os.ReadFile(filepath.Join(g.Path(), "cairn.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Write("cairn.json", strings.NewReplacer("connectivity-uat", prefix+"-uat", "connectivity-prod", prefix+"-prod").Replace(string(b)))
+	bluefin := filepath.Join(g.Path(), "adapters/prod/client-bluefin-acceptor.json")
+	b, err = os.ReadFile(bluefin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Write("adapters/prod/client-bluefin-acceptor.json", strings.Replace(string(b), `, "nodePort": 30981`, "", 1))
+	g.Commit("Import the example configuration")
+	kube := kubernetes.NewForConfigOrDie(cl.RESTConfig())
+	if _, err := demo.SeedSecrets(context.Background(), kube, g.Path()); err != nil {
+		t.Fatal(err)
+	}
+	return g, kube
+}
+
+// TestReconcileOnceAndDiff runs `cairn reconcile --once` and `cairn diff`
+// as a user would, against the real control plane.
+func TestReconcileOnceAndDiff(t *testing.T) {
+	cl := cluster.Get(t)
+	g, kube := clusterRepo(t, cl, "cli-once")
+	state := t.TempDir()
+	args := []string{"reconcile", "--once", "--repo", g.Path(), "--kubeconfig", cl.Kubeconfig(), "--state-dir", state, "--instance", "cli-once"}
+
+	if r := cairn(t, "reconcile", "--repo", g.Path()); r.code != 2 || !strings.Contains(r.stderr, "--once") {
+		t.Errorf("reconcile without --once: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r := cairn(t, append(args, "--wait", "50s")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Applied (installed 16") || !strings.Contains(r.stdout, "applied and healthy: 16") {
+		t.Fatalf("reconcile --once: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	diff := []string{"diff", "--kubeconfig", cl.Kubeconfig(), "--instance", "cli-once", g.Path()}
+	if r := cairn(t, diff...); r.code != 0 || !strings.Contains(r.stdout, "no differences") {
+		t.Fatalf("diff after reconcile: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+
+	// Someone scales a Deployment by hand: diff shows it and exits 1.
+	ctx := context.Background()
+	scale, err := kube.AppsV1().Deployments("cli-once-prod").GetScale(ctx, "lse-fix-primary", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale.Spec.Replicas = 3
+	if _, err := kube.AppsV1().Deployments("cli-once-prod").UpdateScale(ctx, "lse-fix-primary", scale, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := cairn(t, diff...); r.code != 1 || !strings.Contains(r.stdout, "prod/lse-fix-primary: Deployment/lse-fix-primary differs") ||
+		!strings.Contains(r.stdout, "+  replicas: 3") {
+		t.Errorf("diff after a manual scale: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+
+	// An invalid commit: exit 1, the file and line on stderr, nothing applied.
+	g.Write("adapters/prod/broken.json", `{"apiVersion": "cairn.dev/v1alpha1", "kind": "Adapter"}`)
+	g.Commit("Add a broken document")
+	r = cairn(t, args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "adapters/prod/broken.json:1") || !strings.Contains(r.stdout, "Stalled") {
+		t.Errorf("reconcile of an invalid revision: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestServeWebhook runs `cairn serve`: ready, a signed push webhook makes it
+// apply a new commit at once, a bad signature is refused, SIGTERM stops it.
+func TestServeWebhook(t *testing.T) {
+	cl := cluster.Get(t)
+	g, kube := clusterRepo(t, cl, "cli-serve")
+	secretFile := filepath.Join(t.TempDir(), "webhook")
+	if err := os.WriteFile(secretFile, []byte("s3cret-for-tests\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(cairnBin, "serve", "--repo", g.Path(), "--kubeconfig", cl.Kubeconfig(), "--state-dir", t.TempDir(),
+		"--listen", addr, "--interval", "1h", "--webhook-secret-file", secretFile, "--instance", "cli-serve")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	url := "http://" + addr
+	waitUntil(t, 30*time.Second, "serve is ready", func() bool { return get(url+"/readyz") == 200 })
+	ctx := context.Background()
+	waitUntil(t, 60*time.Second, "the first revision applied", func() bool {
+		d, err := kube.AppsV1().Deployments("cli-serve-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
+		return err == nil && d.Annotations["cairn.dev/revision"] == g.Head()
+	})
+
+	b, _ := os.ReadFile(filepath.Join(g.Path(), "adapters/prod/lse-fix-primary.json"))
+	g.Write("adapters/prod/lse-fix-primary.json", strings.Replace(string(b), `"heartbeatSeconds": 30`, `"heartbeatSeconds": 45`, 1))
+	head := g.Commit("heartbeat 45s")
+	body := []byte(`{"ref": "refs/heads/main", "after": "` + head + `"}`)
+	if code := postWebhook(t, url, body, "wrong-secret"); code != http.StatusUnauthorized {
+		t.Errorf("webhook with a bad signature: %d, want 401", code)
+	}
+	if code := postWebhook(t, url, body, "s3cret-for-tests"); code != http.StatusAccepted {
+		t.Fatalf("signed webhook: %d, want 202", code)
+	}
+	waitUntil(t, 20*time.Second, "the pushed commit applied after the webhook (interval is 1h)", func() bool {
+		cm, err := kube.CoreV1().ConfigMaps("cli-serve-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
+		return err == nil && cm.Annotations["cairn.dev/revision"] == head
+	})
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not stop within 15s of SIGTERM\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "s3cret-for-tests") || strings.Contains(logs.String(), "placeholder-") {
+		t.Error("serve logged a secret value")
+	}
+}
+
+func postWebhook(t *testing.T, url string, body []byte, secret string) int {
+	t.Helper()
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/webhooks/github", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", fmt.Sprint(time.Now().UnixNano()))
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func get(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
