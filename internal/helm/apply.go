@@ -2,6 +2,7 @@ package helm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,7 +42,12 @@ func (c *Client) Apply(ctx context.Context, r Release) (Outcome, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	out, err := c.apply(ctx, r)
+	out, err := c.exclusive(ctx, r.Key(), func(work context.Context) (Outcome, error) {
+		return c.apply(work, r)
+	})
+	if errors.Is(err, errGaveUp) {
+		err = fmt.Errorf("helm: apply %s: %w", r.Key(), err)
+	}
 	out.Duration = time.Since(start)
 	if err != nil {
 		c.forgetNamespace(r.Namespace) // it may be what went missing
@@ -129,11 +135,8 @@ func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, r Relea
 	}
 	uerr := &UpgradeError{Release: r.Key(), Cause: err}
 	out.Action, out.Version = Failed, c.latestVersion(ctx, r)
-	if out.Version <= h.latest.Version || h.deployed == 0 || ctx.Err() != nil {
-		// Nothing was changed, there is nothing to go back to, or the
-		// caller gave up: Helm's upgrade may still be running, and the
-		// next Apply completes or recovers it.
-		return out, uerr
+	if out.Version <= h.latest.Version || h.deployed == 0 {
+		return out, uerr // nothing was changed, or there is nothing to go back to
 	}
 	rb := action.NewRollback(cfg)
 	rb.Version, rb.DisableHooks = h.deployed, true
@@ -151,8 +154,6 @@ func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, r Relea
 // latestVersion is the highest revision recorded for r, after a failure;
 // 0 when it cannot be read.
 func (c *Client) latestVersion(ctx context.Context, r Release) int {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-	defer cancel()
 	recs, err := c.releaseRecords(ctx, r.Namespace, r.Name)
 	if err != nil {
 		return 0
@@ -171,13 +172,24 @@ func (c *Client) Uninstall(ctx context.Context, namespace, name string) (Outcome
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	key := namespace + "/" + name
+	out, err := c.exclusive(ctx, key, func(work context.Context) (Outcome, error) {
+		return c.uninstall(work, namespace, name)
+	})
+	out.Duration = time.Since(start)
+	if err != nil {
+		return out, fmt.Errorf("helm: uninstall %s: %w", key, err)
+	}
+	return out, nil
+}
+
+func (c *Client) uninstall(ctx context.Context, namespace, name string) (Outcome, error) {
 	recs, err := c.releaseRecords(ctx, namespace, name)
 	if err != nil {
-		return Outcome{Action: Failed, Duration: time.Since(start)}, fmt.Errorf("helm: uninstall %s: %w", key, err)
+		return Outcome{Action: Failed}, err
 	}
 	h := historyOf(recs)
 	if h.latest == nil {
-		return Outcome{Action: Unchanged, Duration: time.Since(start)}, nil
+		return Outcome{Action: Unchanged}, nil
 	}
 	out := Outcome{Action: Uninstalled, Previous: h.deployed}
 	cfg, err := c.configuration(ctx, namespace)
@@ -187,12 +199,70 @@ func (c *Client) Uninstall(ctx context.Context, namespace, name string) (Outcome
 		un.DeletionPropagation = "background"
 		_, err = un.Run(name)
 	}
-	out.Duration = time.Since(start)
 	if err != nil {
 		out.Action = Failed
-		return out, fmt.Errorf("helm: uninstall %s: %w", key, err)
 	}
-	return out, nil
+	return out, err
+}
+
+// errGaveUp is wrapped by the error of an Apply or Uninstall whose context
+// ended before Helm did.
+var errGaveUp = errors.New("gave up waiting; Helm goes on in the background and the next call for this release waits for it")
+
+// exclusive runs fn in a goroutine of its own, one at a time per release
+// key, and returns its result, or an error wrapping errGaveUp and ctx's
+// error when ctx ends first. Helm's actions cannot be stopped half-way (its
+// Kubernetes calls take no context), so fn runs to its end, rollback
+// included, on a context that is not cancelled (every request is still
+// bounded by the timeout); the next call for the same release waits for it
+// rather than finding its records pending.
+func (c *Client) exclusive(ctx context.Context, key string, fn func(context.Context) (Outcome, error)) (Outcome, error) {
+	unlock, err := c.lock(ctx, key)
+	if err != nil {
+		return Outcome{Action: Failed}, fmt.Errorf("%w: %w", errGaveUp, err)
+	}
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer unlock()
+		out, err := fn(context.WithoutCancel(ctx))
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-ctx.Done():
+		return Outcome{Action: Failed}, fmt.Errorf("%w: %w", errGaveUp, ctx.Err())
+	}
+}
+
+// lock waits until no action runs for key, then marks one running; the
+// returned function ends it.
+func (c *Client) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		c.mu.Lock()
+		busy, ok := c.busy[key]
+		if !ok {
+			done := make(chan struct{})
+			c.busy[key] = done
+			c.mu.Unlock()
+			return func() {
+				c.mu.Lock()
+				delete(c.busy, key)
+				c.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // ensureNamespace creates namespace unless it is known to exist.

@@ -312,7 +312,8 @@ func interrupt(t testing.TB, c *Client, ns, name string, st release.Status) {
 }
 
 // TestCancelledInstallConverges cancels installs at various points and
-// checks that the next Apply converges whatever state they left.
+// checks that the next Apply, right away, converges: it waits for the
+// cancelled one, which goes on in the background.
 func TestCancelledInstallConverges(t *testing.T) {
 	e := newEnv(t, Options{})
 	ns := namespace("cancel")
@@ -322,7 +323,6 @@ func TestCancelledInstallConverges(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), after)
 		_, _ = e.c.Apply(ctx, r) // may fail or not, depending on where it was cut
 		cancel()
-		time.Sleep(500 * time.Millisecond) // let Helm's background work end
 		out, err := e.c.Apply(context.Background(), r)
 		if err != nil {
 			t.Fatalf("apply after a cancelled one (%s): %v", after, err)
@@ -375,6 +375,39 @@ func TestConcurrentApply(t *testing.T) {
 		if d := listed[r.Key()]; d.Version != 2 || d.Status != "deployed" {
 			t.Errorf("%s: %+v", r.Key(), d)
 		}
+	}
+}
+
+// TestSameReleaseConcurrently applies one release from several goroutines:
+// the applies take turns, and each one succeeds.
+func TestSameReleaseConcurrently(t *testing.T) {
+	e := newEnv(t, Options{})
+	ns := namespace("same")
+	const n = 4
+	var wg sync.WaitGroup
+	outs := make([]Outcome, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = e.c.Apply(context.Background(), probe(t, "probe", ns, "one", "ok"))
+		}()
+	}
+	wg.Wait()
+	versions := map[int]bool{}
+	installs := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("apply %d: %v", i, errs[i])
+		}
+		versions[outs[i].Version] = true
+		if outs[i].Action == Installed {
+			installs++
+		}
+	}
+	if installs != 1 || len(versions) != n {
+		t.Errorf("outcomes %+v: want one install and %d distinct revisions", outs, n)
 	}
 }
 

@@ -68,7 +68,8 @@ type Client struct {
 
 	mu         sync.Mutex
 	kubeByNS   map[string]*kube.Client
-	namespaces map[string]bool // namespaces known to exist
+	namespaces map[string]bool          // namespaces known to exist
+	busy       map[string]chan struct{} // releases with an action running
 }
 
 // New returns a Client. It does not contact the cluster.
@@ -103,7 +104,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{
 		log: opts.Logger, timeout: opts.Timeout, maxHistory: opts.MaxHistory, validate: opts.ValidateValues, getter: getter,
-		kubeByNS: map[string]*kube.Client{}, namespaces: map[string]bool{},
+		kubeByNS: map[string]*kube.Client{}, namespaces: map[string]bool{}, busy: map[string]chan struct{}{},
 	}
 	if c.kube, err = kubernetes.NewForConfig(cfg); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)

@@ -28,15 +28,18 @@
 //     chart and values) besides Helm's own labels, so that [Client.List] can
 //     answer "what is deployed, and is it current" with one metadata-only
 //     list of the whole cluster, without reading release bodies.
-//   - Apply, Uninstall and every reader are safe to call concurrently for
-//     different releases. Two concurrent applies of the same release are
-//     not: Helm refuses the second one (another operation is in progress),
-//     which the caller must avoid.
+//   - Apply, Uninstall and every reader are safe to call concurrently.
+//     Actions on one release run one at a time: the second waits for the
+//     first (Helm itself would refuse it, "another operation is in
+//     progress").
 //   - Secret values are never read into a log line, an error or a result:
 //     CheckSecrets looks at key names only, Drift redacts a Secret's values.
 //
-// Each action is bounded by Options.Timeout (2 minutes by default), also the
-// timeout of every request. When the timeout or the caller's context ends an
-// install or upgrade, Helm's own call may still finish in the background,
-// and its release record says how it ended; the next Apply recovers it.
+// Apply and Uninstall return within Options.Timeout (2 minutes by default),
+// also the timeout of every request, or when the caller's context ends.
+// Helm's actions cannot be stopped half-way (its Kubernetes calls take no
+// context), so one that is cut short goes on in the background to its end,
+// rollback included, and the next action on that release waits for it; its
+// release records then say how it ended. A process killed mid-action leaves
+// pending records, which the next Apply recovers.
 package helm

@@ -9,19 +9,25 @@ import (
 	"time"
 )
 
-// recorder counts the requests a Client makes.
+// recorder records the requests a Client makes.
 type recorder struct {
 	mu    sync.Mutex
 	paths []string
-	next  http.RoundTripper
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.paths = append(r.paths, req.Method+" "+req.URL.Path)
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
+// wrap is a rest.Config's WrapTransport.
+func (r *recorder) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		r.mu.Lock()
+		r.paths = append(r.paths, req.Method+" "+req.URL.Path)
+		r.mu.Unlock()
+		return next.RoundTrip(req)
+	})
 }
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 func (r *recorder) take() []string {
 	r.mu.Lock()
@@ -39,7 +45,7 @@ func (r *recorder) take() []string {
 func TestRequestsPerInstall(t *testing.T) {
 	cfg := cluster.Get(t).RESTConfig()
 	rec := &recorder{}
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec }
+	cfg.WrapTransport = rec.wrap
 	c, err := New(Options{REST: cfg, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
