@@ -36,9 +36,13 @@ type Shared struct {
 }
 
 // Get returns the shared cluster, starting it on the first call. Where it
-// cannot start, it ends the test through SkipOrFail.
+// cannot start, it ends the test through SkipOrFail. Under -short (the quick
+// unit loop) it skips the test.
 func (s *Shared) Get(tb testing.TB) *Cluster {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs the local control plane: not part of -short")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.started {
