@@ -113,6 +113,9 @@ func TestPruneGuards(t *testing.T) {
 // TestAPIServerRestart stops the API server in the middle of a reconcile
 // and starts it again: the loop converges without a restart of cairn.
 func TestAPIServerRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local control plane: not part of -short")
+	}
 	cl, err := testcluster.Start(context.Background(), testcluster.Options{Nodes: 1, ControllerManager: true, Scheduler: true, Kwok: true})
 	if err != nil {
 		testcluster.SkipOrFail(t, err)

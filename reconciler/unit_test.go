@@ -1,0 +1,163 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairn-gitops/cairn/internal/gitsource"
+	"github.com/cairn-gitops/cairn/internal/health"
+	"github.com/cairn-gitops/cairn/internal/helm"
+	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/manifest"
+	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/render"
+)
+
+// fakeSource serves one directory as every revision; Head says which hash.
+type fakeSource struct {
+	dir  string
+	head string
+	err  error
+}
+
+func (f *fakeSource) Fetch(context.Context) (gitsource.Commit, error) {
+	return gitsource.Commit{Hash: f.head, Message: "change " + f.head}, f.err
+}
+func (f *fakeSource) Tree(context.Context, string) (fs.FS, error) { return manifest.DirFS(f.dir), nil }
+func (f *fakeSource) Commits(context.Context, string, string) ([]gitsource.CommitInfo, error) {
+	return nil, nil
+}
+
+// fakeApplier is an Applier of function fields; nil fields do nothing.
+type fakeApplier struct {
+	mu      sync.Mutex
+	applied []string
+	list    []helm.Deployed
+	apply   func(helm.Release) (helm.Outcome, error)
+	missing map[string][]helm.MissingSecret
+}
+
+func (f *fakeApplier) List(context.Context) ([]helm.Deployed, error) { return f.list, nil }
+func (f *fakeApplier) Apply(_ context.Context, r helm.Release) (helm.Outcome, error) {
+	f.mu.Lock()
+	f.applied = append(f.applied, r.Namespace+"/"+r.Name)
+	f.mu.Unlock()
+	if f.apply != nil {
+		return f.apply(r)
+	}
+	return helm.Outcome{Action: helm.Installed, Version: 1}, nil
+}
+func (f *fakeApplier) Uninstall(_ context.Context, ns, name string) (helm.Outcome, error) {
+	return helm.Outcome{Action: helm.Uninstalled}, nil
+}
+func (f *fakeApplier) CheckSecrets(_ context.Context, ns string, refs []helm.SecretRef) ([]helm.MissingSecret, error) {
+	var out []helm.MissingSecret
+	for _, r := range refs {
+		out = append(out, f.missing[ns+"/"+r.Name]...)
+	}
+	return out, nil
+}
+func (f *fakeApplier) Health(context.Context, []string) (map[string]health.Result, error) {
+	return map[string]health.Result{}, nil
+}
+func (f *fakeApplier) Drift(context.Context, string, []render.Object) ([]helm.ObjectDrift, error) {
+	return nil, nil
+}
+
+func newUnit(t *testing.T, app *fakeApplier) (*Reconciler, *fakeSource, *history.Memory) {
+	t.Helper()
+	src := &fakeSource{dir: "../examples/config-repo", head: strings.Repeat("a", 40)}
+	mem := &history.Memory{}
+	r, err := New(Options{Source: src, Applier: app, Recorder: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, src, mem
+}
+
+func TestWaitingAndFailedAdapters(t *testing.T) {
+	app := &fakeApplier{missing: map[string][]helm.MissingSecret{
+		"connectivity-prod/lse-fix-credentials": {{Name: "lse-fix-credentials", Reason: "Secret connectivity-prod/lse-fix-credentials not found"}}}}
+	app.apply = func(r helm.Release) (helm.Outcome, error) {
+		if r.Name == "tcp-marketdata-feed" {
+			return helm.Outcome{Action: helm.Failed}, errors.New("the API server refused it")
+		}
+		return helm.Outcome{Action: helm.Installed, Version: 1}, nil
+	}
+	r, _, mem := newUnit(t, app)
+	err := r.Reconcile(context.Background())
+	var w *WaitingError
+	if err == nil || errors.As(err, &w) || !strings.Contains(err.Error(), "prod/tcp-marketdata-feed") {
+		t.Fatalf("a failure wins over a wait and names the adapter: %v", err)
+	}
+	snap := r.Status().Snapshot()
+	if snap.Last.Phase != status.Failed || snap.Last.Installed != 14 || snap.Last.Failed != 1 || snap.Last.Waiting != 1 {
+		t.Fatalf("counts: %+v", *snap.Last)
+	}
+	// The next pass applies only what did not apply.
+	app.applied, app.apply = nil, nil
+	err = r.Reconcile(context.Background())
+	if !errors.As(err, &w) || w.Reason != ReasonSecretMissing {
+		t.Fatalf("second pass: want Waiting, got %v", err)
+	}
+	if strings.Join(app.applied, ",") != "connectivity-prod/tcp-marketdata-feed" {
+		t.Errorf("second pass applied %v, want only the failed adapter", app.applied)
+	}
+	if n := countEvents(mem.Records(), history.AdapterWaiting); n != 1 {
+		t.Errorf("waiting recorded %d times over two passes, want once", n)
+	}
+}
+
+func TestUnchangedDigestsAreSkipped(t *testing.T) {
+	app := &fakeApplier{}
+	r, src, _ := newUnit(t, app)
+	if err := r.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first := len(app.applied)
+	src.head = strings.Repeat("b", 40) // a new commit that renders the same
+	if err := r.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(app.applied) != first {
+		t.Errorf("a revision that renders the same applied %d releases", len(app.applied)-first)
+	}
+	if err := r.Force(context.Background()); err != nil || len(app.applied) != 2*first {
+		t.Errorf("Force applied %d releases (%v), want all %d", len(app.applied)-first, err, first)
+	}
+}
+
+func TestDelay(t *testing.T) {
+	r := &Reconciler{}
+	opts := LoopOptions{Interval: time.Minute, MinBackoff: time.Second, MaxBackoff: 8 * time.Second}.withDefaults()
+	failures := 0
+	var got []time.Duration
+	for range 6 {
+		got = append(got, r.delay(errors.New("transient"), &failures, opts).Truncate(time.Second))
+	}
+	if fmt.Sprint(got) != "[1s 2s 4s 8s 8s 8s]" {
+		t.Errorf("backoff: %v", got)
+	}
+	if d := r.delay(&WaitingError{RetryAfter: 5 * time.Second, Err: errors.New("w")}, &failures, opts); d != 5*time.Second || failures != 0 {
+		t.Errorf("waiting: %s (failures %d)", d, failures)
+	}
+	if d := r.delay(&StalledError{Err: errors.New("s")}, &failures, opts); d < time.Minute || d > 66*time.Second {
+		t.Errorf("stalled waits for the next poll: %s", d)
+	}
+}
+
+func countEvents(recs []history.Record, ev history.Event) int {
+	n := 0
+	for _, r := range recs {
+		if r.Event == ev {
+			n++
+		}
+	}
+	return n
+}
