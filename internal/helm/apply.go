@@ -38,7 +38,7 @@ const Failed Action = "failed"
 func (c *Client) Apply(ctx context.Context, r Release) (Outcome, error) {
 	start := time.Now()
 	if err := r.check(); err != nil {
-		return Outcome{}, fmt.Errorf("helm: apply %s: %w", r.Key(), err)
+		return Outcome{Action: Failed}, fmt.Errorf("helm: apply %s: %w", r.Key(), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -23,6 +23,15 @@
 //     every object anyway), hooks are off (the renderer refuses charts with
 //     hooks), and Helm never waits for readiness: [Client.Health] reports it
 //     separately, and the caller decides how long to wait.
+//   - Values are not validated against the chart's values schema again
+//     (the renderer did, with the same schema compiled once;
+//     Options.ValidateValues turns it on), and the chart stored with each
+//     revision leaves out its documentation files: every revision holds a
+//     gzipped copy of the chart, written twice per install.
+//   - A release's namespace is created if absent, by this package (a GET,
+//     then a create, remembered per namespace) rather than by Helm's
+//     CreateNamespace, which validates the Namespace against the OpenAPI
+//     schema it downloads.
 //   - Releases are stored as Secrets (Helm's default driver), labelled
 //     cairn.dev/managed=true and cairn.dev/digest (a truncated digest of
 //     chart and values) besides Helm's own labels, so that [Client.List] can
