@@ -63,7 +63,7 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift corrected records: %d, want 2", n)
 	}
 	d, err := f.kube.AppsV1().Deployments(prod).Get(ctx, "lse-fix-primary", metav1.GetOptions{})
-	if err != nil || *d.Spec.Replicas != 1 {
+	if err != nil || *d.Spec.Replicas != 2 { // as adapters/prod/lse-fix-primary.json says
 		t.Errorf("correct did not restore replicas: %v %v", err, d.Spec.Replicas)
 	}
 	if _, err := f.kube.CoreV1().ConfigMaps(prod).Get(ctx, "eurex-fix-derivatives", metav1.GetOptions{}); err != nil {
