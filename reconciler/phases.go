@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/diag"
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/helm"
+	"github.com/cairn-gitops/cairn/internal/plan"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/render"
 )
@@ -143,8 +146,11 @@ func (r *Reconciler) render(ctx context.Context, p *pass) error {
 		}
 		return p.head.Hash
 	}}
-	for _, a := range p.adapters {
-		in.Adapters = append(in.Adapters, a)
+	reuse := r.reusable(p, rd)
+	for key, a := range p.adapters {
+		if _, ok := reuse[key]; !ok {
+			in.Adapters = append(in.Adapters, a)
+		}
 	}
 	releases, err := rd.Render(ctx, in)
 	if err != nil {
@@ -153,9 +159,35 @@ func (r *Reconciler) render(ctx context.Context, p *pass) error {
 		}
 		return &StalledError{Reason: ReasonRenderFailed, Err: err}
 	}
+	for _, rel := range reuse {
+		releases = append(releases, rel)
+	}
+	slices.SortFunc(releases, func(a, b render.Release) int { return strings.Compare(a.Key(), b.Key()) })
 	p.rev.releases, p.rev.renderer = releases, rd
 	r.rendered = p.rev
 	return nil
+}
+
+// reusable returns the releases of the last rendered revision that the
+// head cannot have changed: rendering is pure, so an adapter whose manifest
+// is the same, with the same cairn.json and the same (embedded) chart,
+// renders the same. A one-adapter commit then renders one adapter.
+func (r *Reconciler) reusable(p *pass, rd *render.Renderer) map[string]render.Release {
+	base := r.rendered
+	if base == nil || base.releases == nil || base.renderer != rd || rd != r.embedded {
+		return nil
+	}
+	changed, all := plan.Affected(base.result, p.rev.result)
+	if all {
+		return nil
+	}
+	out := map[string]render.Release{}
+	for _, rel := range base.releases {
+		if _, ok := p.adapters[rel.Key()]; ok && !changed[rel.Key()] {
+			out[rel.Key()] = rel
+		}
+	}
+	return out
 }
 
 // rendererFor returns the renderer for the revision's chart; the embedded
