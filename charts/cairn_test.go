@@ -7,6 +7,7 @@ package charts_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -37,6 +38,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/cairn-gitops/cairn/charts"
+	"github.com/cairn-gitops/cairn/internal/cli"
 	"github.com/cairn-gitops/cairn/internal/health"
 	"github.com/cairn-gitops/cairn/internal/helm"
 	"github.com/cairn-gitops/cairn/internal/testcluster"
@@ -666,6 +668,13 @@ func checkCairnStatefulSet(t *testing.T, want cairnExpectation, vals map[string]
 	}, want.args...)
 	if !slices.Equal(c.Args, wantArgs) {
 		t.Errorf("args\n %q, want\n %q", c.Args, wantArgs)
+	}
+	// cairn itself accepts them: its serve command parses every flag.
+	serve, rest, err := cli.NewRoot("test", cli.Streams{Out: io.Discard, Err: io.Discard}).Find(c.Args)
+	if err != nil || serve.Name() != "serve" {
+		t.Errorf("args %q do not name cairn's serve command: %v", c.Args, err)
+	} else if err := serve.ParseFlags(rest); err != nil {
+		t.Errorf("cairn serve refuses the chart's args %q: %v", rest, err)
 	}
 	wantEnv := []corev1.EnvVar{{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}}}
 	if !reflect.DeepEqual(c.Env, wantEnv) || len(c.EnvFrom) != 0 {
