@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -47,11 +49,20 @@ func runCold(ctx context.Context, c config, cl *testcluster.Cluster, kube kubern
 	cmd := exec.CommandContext(ctx, c.cairn, "reconcile", "--once", "--repo", in.repo, "--branch", "main",
 		"--kubeconfig", cl.Kubeconfig(), "--state-dir", filepath.Join(c.work, "state-cold"),
 		"--wait", c.coldWait.String())
-	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
-	step(out, "cairn cold: %s", cmd)
+	errPath := filepath.Join(c.work, "cairn-cold.stderr")
+	stderr, err := os.Create(errPath)
+	if err != nil {
+		return res, err
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if c.cairnGodebug != "" {
+		cmd.Env = append(os.Environ(), "GODEBUG="+c.cairnGodebug)
+	}
+	step(out, "cairn cold: %s (its stderr in %s)", cmd, errPath)
 	before := readCPU()
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	res.wall = time.Since(start)
 	res.plane = readCPU().minus(before)
 	res.summary = stdout.String()
@@ -128,19 +139,24 @@ type warmResult struct {
 	firstReq, firstWrites int64
 	noop                  []time.Duration // Reconciles with nothing changed
 	noopReq, noopWrites   int64
+	health                time.Duration // one RefreshHealth at the end
+	mem                   memStats      // this process, the reconciler alive
 }
 
 // commitResult is what the one-adapter commits measured.
 type commitResult struct {
-	latency        []time.Duration // from the call to Reconcile to its return
-	requests       []int64         // per pass
-	writes         int64
-	commitDuration []time.Duration // writing the commit (not timed in latency)
+	latency  []time.Duration // from the call to Reconcile to its return
+	pass     []time.Duration // the pass as cairn reports it (fetch to the end of apply)
+	upgrade  []time.Duration // Helm's upgrade of the one release, as recorded
+	requests []int64         // per Reconcile
+	writes   int64
 }
 
 // runWarm builds a reconciler like cairn serve does (instance "cairn", the
 // releases cairn reconcile installed), measures passes with nothing
-// changed, then one-adapter commits.
+// changed, then one-adapter commits. Under -cpuprofile, samples carry the
+// label part=first, noop, commit (writing the commit) or apply (the
+// Reconcile that applies it).
 func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, out io.Writer) (warmResult, commitResult, error) {
 	var w warmResult
 	var cr commitResult
@@ -156,8 +172,9 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 	}
 	defer remote.Close()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mem := &history.Memory{}
 	rec, err := reconciler.New(reconciler.Options{Source: reconciler.GitSource{Remote: remote}, Applier: hc,
-		Recorder: &history.Memory{}, Status: status.NewStore(in.repo, "main"), Logger: log})
+		Recorder: mem, Status: status.NewStore(in.repo, "main"), Logger: log})
 	if err != nil {
 		return w, cr, err
 	}
@@ -170,7 +187,7 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 	step(out, "cairn warm, in process: the first reconcile (List, nothing to apply), then %d with nothing changed", c.noops)
 	n.reset()
 	t0 = time.Now()
-	if err := rec.Reconcile(ctx); err != nil {
+	if err := labelled(ctx, "first", rec.Reconcile); err != nil {
 		return w, cr, fmt.Errorf("first reconcile: %w", err)
 	}
 	w.first = time.Since(t0)
@@ -181,7 +198,7 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 	n.reset()
 	for range c.noops {
 		t0 := time.Now()
-		if err := rec.Reconcile(ctx); err != nil {
+		if err := labelled(ctx, "noop", rec.Reconcile); err != nil {
 			return w, cr, fmt.Errorf("reconcile with nothing changed: %w", err)
 		}
 		w.noop = append(w.noop, time.Since(t0))
@@ -193,28 +210,52 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 		if err := sleep(ctx, c.pause); err != nil {
 			return w, cr, err
 		}
-		t0 := time.Now()
-		if err := commitOne(in, in.fixFiles[i], i); err != nil {
+		if err := labelled(ctx, "commit", func(context.Context) error { return commitOne(in, in.fixFiles[i], i) }); err != nil {
 			return w, cr, err
 		}
-		cr.commitDuration = append(cr.commitDuration, time.Since(t0))
 		n.reset()
-		t0 = time.Now()
-		err := rec.Reconcile(ctx) // the trigger
+		t0 := time.Now()
+		err := labelled(ctx, "apply", rec.Reconcile) // the trigger
 		d := time.Since(t0)
 		if err != nil {
 			return w, cr, fmt.Errorf("commit %d: %w", i+1, err)
 		}
-		if l := rec.Status().Snapshot().Last; l == nil || l.Upgraded != 1 || l.Unchanged != c.n-1 || l.Installed+l.Uninstalled+l.Failed != 0 {
+		l := rec.Status().Snapshot().Last
+		if l == nil || l.Upgraded != 1 || l.Unchanged != c.n-1 || l.Installed+l.Uninstalled+l.Failed != 0 {
 			return w, cr, fmt.Errorf("commit %d: %+v, want one upgrade", i+1, l)
 		}
-		cr.latency = append(cr.latency, d)
+		cr.latency, cr.pass = append(cr.latency, d), append(cr.pass, l.Duration)
+		cr.upgrade = append(cr.upgrade, lastUpgrade(mem.Records()))
 		cr.requests = append(cr.requests, n.requests.Load())
 		cr.writes += n.writes.Load()
 	}
 	step(out, "cairn warm: one-adapter commits applied in %s (p50), %s (p90)",
 		quantile(cr.latency, 0.5).Round(time.Millisecond), quantile(cr.latency, 0.9).Round(time.Millisecond))
+	t0 = time.Now()
+	if err := rec.RefreshHealth(ctx); err != nil {
+		return w, cr, err
+	}
+	w.health = time.Since(t0)
+	w.mem = readMemory()
+	runtime.KeepAlive(rec)
 	return w, cr, nil
+}
+
+// labelled runs fn with the pprof label part=name.
+func labelled(ctx context.Context, name string, fn func(context.Context) error) error {
+	var err error
+	pprof.Do(ctx, pprof.Labels("part", name), func(ctx context.Context) { err = fn(ctx) })
+	return err
+}
+
+// lastUpgrade is the duration of the last upgrade recorded.
+func lastUpgrade(recs []history.Record) time.Duration {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Event == history.AdapterUpgraded {
+			return recs[i].Duration
+		}
+	}
+	return 0
 }
 
 // heartbeatRE finds a FIX heartbeat in a generated adapter file.

@@ -52,6 +52,7 @@ type config struct {
 	clusterLog     string // where the control plane's output goes
 	coldWait       time.Duration
 	pause          time.Duration // before each one-adapter commit
+	cairnGodebug   string        // GODEBUG of the cairn subprocess (gctrace=1, say)
 }
 
 func main() {
@@ -70,6 +71,7 @@ func main() {
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process part (warm passes and commits) here")
 	flag.StringVar(&c.clusterLog, "cluster-log", "", "control plane output (default WORK/cluster.log)")
 	flag.DurationVar(&c.coldWait, "wait", 15*time.Minute, "--wait given to cairn reconcile")
+	flag.StringVar(&c.cairnGodebug, "cairn-godebug", "", "GODEBUG for the cairn subprocess, e.g. gctrace=1 (its stderr goes to WORK/cairn-cold.stderr)")
 	flag.DurationVar(&c.pause, "pause", 500*time.Millisecond, "pause before each one-adapter commit")
 	flag.Parse()
 	if c.gen == "" || c.cairn == "" || c.work == "" || c.n < 1 || c.peer < 1 || c.noops < 1 || c.commits < 1 {
@@ -143,7 +145,6 @@ func run(ctx context.Context, c config, out io.Writer) (missed bool, err error) 
 	}); err != nil {
 		return false, fmt.Errorf("cairn warm: %w", err)
 	}
-	r.mem = readMemory()
 	return r.print(out), nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/cairn-gitops/cairn/internal/testcluster"
 )
@@ -42,7 +43,7 @@ func runPeer(ctx context.Context, cl *testcluster.Cluster, kube kubernetes.Inter
 	cfgs := map[string]*action.Configuration{}
 	for _, ns := range in.peerNS {
 		cfg := new(action.Configuration)
-		if err := cfg.Init(getter, ns, "secret", func(string, ...any) {}); err != nil {
+		if err := cfg.Init(getter.in(ns), ns, "secret", func(string, ...any) {}); err != nil {
 			return res, err
 		}
 		cfgs[ns] = cfg
@@ -65,7 +66,7 @@ func runPeer(ctx context.Context, cl *testcluster.Cluster, kube kubernetes.Inter
 	res.install = time.Since(start)
 	step(out, "peer: %d installed in %s (%.1f/s); waiting for their Deployments", len(in.peerReleases),
 		res.install.Round(time.Millisecond), rate(len(in.peerReleases), res.install))
-	if err := waitAvailable(ctx, kube, in.peerNS, len(in.peerReleases), 10*time.Minute); err != nil {
+	if err := waitAvailable(ctx, kube, in.peerNS, len(in.peerReleases), 5*time.Minute); err != nil {
 		return res, err
 	}
 	res.healthy = time.Since(start)
@@ -77,8 +78,10 @@ func runPeer(ctx context.Context, cl *testcluster.Cluster, kube kubernetes.Inter
 
 // kubeconfigGetter is a genericclioptions.RESTClientGetter over a
 // kubeconfig file, with discovery cached in memory (Helm's CLI caches it on
-// disk).
+// disk). Helm's kube client takes the namespace of objects that set none
+// from the kubeconfig loader, as `helm install --namespace` sets it.
 type kubeconfigGetter struct {
+	path      string
 	loader    clientcmd.ClientConfig
 	config    *rest.Config
 	discovery discovery.CachedDiscoveryInterface
@@ -98,8 +101,17 @@ func newKubeconfigGetter(path string) (*kubeconfigGetter, error) {
 		return nil, err
 	}
 	cached := memory.NewMemCacheClient(dc)
-	return &kubeconfigGetter{loader: loader, config: cfg, discovery: cached,
+	return &kubeconfigGetter{path: path, loader: loader, config: cfg, discovery: cached,
 		mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached)}, nil
+}
+
+// in returns a getter whose kubeconfig's namespace is ns; the rest is shared.
+func (g *kubeconfigGetter) in(ns string) *kubeconfigGetter {
+	cp := *g
+	cp.loader = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: g.path},
+		&clientcmd.ConfigOverrides{Context: clientcmdapi.Context{Namespace: ns}})
+	return &cp
 }
 
 func (g *kubeconfigGetter) ToRESTConfig() (*rest.Config, error) {
