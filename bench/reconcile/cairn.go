@@ -15,6 +15,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,13 +33,16 @@ import (
 
 // coldResult is what `cairn reconcile --once --wait` measured.
 type coldResult struct {
-	wall    time.Duration // start to exit: every release installed and healthy
-	pass    time.Duration // the reconcile pass, as cairn reports it (fetch to last install)
-	maxRSS  int64         // KiB
-	cpu     time.Duration // the subprocess's user + system time
-	plane   cpuUse        // the control plane's (and this process's) CPU meanwhile
-	summary string
-	tl      timeline
+	wall   time.Duration // start to exit: every release installed and healthy
+	pass   time.Duration // the reconcile pass, as cairn reports it (fetch to last install)
+	maxRSS int64         // KiB
+	rss    rssSample     // the sample of /proc/PID/status with the highest VmRSS
+	// requests are the API server's requests meanwhile, from all clients.
+	requests requestCounts
+	cpu      time.Duration // the subprocess's user + system time
+	plane    cpuUse        // the control plane's (and this process's) CPU meanwhile
+	summary  string
+	tl       timeline
 }
 
 // runCold runs cairn reconcile as a subprocess on the committed repository,
@@ -60,10 +64,25 @@ func runCold(ctx context.Context, c config, cl *testcluster.Cluster, kube kubern
 		cmd.Env = append(os.Environ(), "GODEBUG="+c.cairnGodebug)
 	}
 	step(out, "cairn cold: %s (its stderr in %s)", cmd, errPath)
+	reqBefore, err := readRequests(ctx, kube)
+	if err != nil {
+		return res, err
+	}
 	before := readCPU()
 	start := time.Now()
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return res, err
+	}
+	done := make(chan struct{})
+	peak := make(chan rssSample)
+	go func() { peak <- sampleRSS(cmd.Process.Pid, done) }()
+	err = cmd.Wait()
 	res.wall = time.Since(start)
+	close(done)
+	res.rss = <-peak
+	if reqs, rerr := readRequests(ctx, kube); rerr == nil {
+		res.requests = reqs.since(reqBefore)
+	}
 	res.plane = readCPU().minus(before)
 	res.summary = stdout.String()
 	if err != nil {
@@ -82,6 +101,44 @@ func runCold(ctx context.Context, c config, cl *testcluster.Cluster, kube kubern
 	step(out, "cairn cold: %d releases installed and healthy in %s (%.1f/s), the pass %s; peak RSS %d MiB",
 		c.n, res.wall.Round(time.Millisecond), rate(c.n, res.wall), res.pass, res.maxRSS/1024)
 	return res, nil
+}
+
+// rssSample is resident memory from /proc/PID/status, in KiB.
+type rssSample struct{ rss, anon, file int64 }
+
+// sampleRSS reads /proc/pid/status every 50 ms until done is closed, and
+// returns the sample with the highest VmRSS: how much of the peak is the
+// heap (anonymous) and how much the mapped executable (file).
+func sampleRSS(pid int, done <-chan struct{}) rssSample {
+	var peak rssSample
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			var s rssSample
+			for _, line := range strings.Split(string(b), "\n") {
+				k, v, _ := strings.Cut(line, ":")
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				switch k {
+				case "VmRSS":
+					s.rss = kb
+				case "RssAnon":
+					s.anon = kb
+				case "RssFile":
+					s.file = kb
+				}
+			}
+			if s.rss > peak.rss {
+				peak = s
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-tick.C:
+		}
+	}
 }
 
 // passRE reads the duration at the end of cairn's summary line.

@@ -174,3 +174,64 @@ func (u cpuUse) String() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// requestCounts are the API server's requests by "VERB resource[/subresource]",
+// from its apiserver_request_total metric.
+type requestCounts map[string]float64
+
+// readRequests reads the API server's /metrics.
+func readRequests(ctx context.Context, kube kubernetes.Interface) (requestCounts, error) {
+	b, err := kube.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := requestCounts{}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "apiserver_request_total{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			continue
+		}
+		l := map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			l[k] = strings.Trim(v, `"`)
+		}
+		key := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			key += "/" + l["subresource"]
+		}
+		n, _ := strconv.ParseFloat(value, 64)
+		out[key] += n
+	}
+	return out, nil
+}
+
+// since is the requests made after before.
+func (r requestCounts) since(before requestCounts) requestCounts {
+	out := requestCounts{}
+	for k, v := range r {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// top lists the n most frequent kinds of request and the total.
+func (r requestCounts) top(n int) string {
+	keys := slices.Collect(maps.Keys(r))
+	slices.SortFunc(keys, func(a, b string) int { return int(r[b] - r[a]) })
+	total := 0.0
+	for _, v := range r {
+		total += v
+	}
+	parts := []string{fmt.Sprintf("%.0f in all", total)}
+	for _, k := range keys[:min(n, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, r[k]))
+	}
+	return strings.Join(parts, ", ")
+}

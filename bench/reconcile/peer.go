@@ -23,6 +23,7 @@ import (
 type peerResult struct {
 	install, healthy time.Duration // from the first install
 	cpu              cpuUse
+	requests         requestCounts // the API server's, from all clients
 }
 
 // runPeer installs the peer's releases one after the other with Helm's
@@ -49,6 +50,10 @@ func runPeer(ctx context.Context, cl *testcluster.Cluster, kube kubernetes.Inter
 		cfgs[ns] = cfg
 	}
 	step(out, "peer: %d releases, one at a time, with Helm's install action", len(in.peerReleases))
+	reqBefore, err := readRequests(ctx, kube)
+	if err != nil {
+		return res, err
+	}
 	before := readCPU()
 	start := time.Now()
 	for i, rel := range in.peerReleases {
@@ -71,6 +76,9 @@ func runPeer(ctx context.Context, cl *testcluster.Cluster, kube kubernetes.Inter
 	}
 	res.healthy = time.Since(start)
 	res.cpu = readCPU().minus(before)
+	if reqs, err := readRequests(ctx, kube); err == nil {
+		res.requests = reqs.since(reqBefore)
+	}
 	step(out, "peer: every Deployment Available after %s (%.1f/s)", res.healthy.Round(time.Millisecond),
 		rate(len(in.peerReleases), res.healthy))
 	return res, nil
