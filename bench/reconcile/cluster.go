@@ -65,12 +65,12 @@ func available(d *appsv1.Deployment) bool {
 // timeline is when the objects of a phase appeared, from the API server's
 // timestamps (whole seconds), relative to the phase's start.
 type timeline struct {
-	deployments, pods      int
-	firstPod, lastPod      time.Duration // pod creation
-	lastDeployment         time.Duration // Deployment creation: the last install
-	lastAvailable          time.Duration // the last Deployment's Available transition
-	podsPerSecond          float64       // pods created per second, first to last
-	deploymentsPerSecondUp float64       // Deployments created per second, first to last
+	deployments, pods    int
+	firstPod, lastPod    time.Duration // pod creation
+	lastDeployment       time.Duration // Deployment creation: the last install
+	lastAvailable        time.Duration // the last Deployment's Available transition
+	podsPerSecond        float64       // pods created per second, first to last
+	deploymentsPerSecond float64       // Deployments created per second, first to last
 }
 
 // timelineOf reads the Deployments and pods of namespaces.
@@ -112,7 +112,7 @@ func timelineOf(ctx context.Context, kube kubernetes.Interface, namespaces []str
 		t.podsPerSecond = float64(t.pods) / span.Seconds()
 	}
 	if span := start.Add(t.lastDeployment).Sub(firstDep); span > 0 {
-		t.deploymentsPerSecondUp = float64(t.deployments) / span.Seconds()
+		t.deploymentsPerSecond = float64(t.deployments) / span.Seconds()
 	}
 	return t, nil
 }

@@ -36,10 +36,11 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/cairn-gitops/cairn/internal/demo"
 	"github.com/cairn-gitops/cairn/internal/manifest"
 	"github.com/cairn-gitops/cairn/internal/testcluster"
-	"k8s.io/client-go/kubernetes"
 )
 
 // config is what the flags say.

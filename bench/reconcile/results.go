@@ -98,15 +98,15 @@ func (r *results) print(w io.Writer) (missed bool) {
 			fmt.Sprintf("%d / %d MiB", wm.mem.heapLive>>20, wm.mem.rssKiB/1024), "", ""},
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-72s  %-34s  %-18s  %s\n", "what", "figure", "floor", "met?")
+	fmt.Fprintf(w, "%-80s  %-34s  %-18s  %s\n", "what", "figure", "floor", "met?")
 	for _, x := range rows {
-		fmt.Fprintf(w, "%-72s  %-34s  %-18s  %s\n", x.what, x.figure, x.floor, x.met)
+		fmt.Fprintf(w, "%-80s  %-34s  %-18s  %s\n", x.what, x.figure, x.floor, x.met)
 		missed = missed || x.met == "NO"
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "cairn's throughput over the peer's (installed and healthy): %.1fx\n", coldRate/rate(r.peerN, p.healthy))
 	fmt.Fprintf(w, "cold run, timeline from cairn's start (API server timestamps, whole seconds): %d Deployments, last created at %.0f s (%.1f/s); %d pods created from %.0f to %.0f s (%.1f pods/s); last Deployment Available at %.0f s\n",
-		c.tl.deployments, c.tl.lastDeployment.Seconds(), c.tl.deploymentsPerSecondUp, c.tl.pods,
+		c.tl.deployments, c.tl.lastDeployment.Seconds(), c.tl.deploymentsPerSecond, c.tl.pods,
 		c.tl.firstPod.Seconds(), c.tl.lastPod.Seconds(), c.tl.podsPerSecond, c.tl.lastAvailable.Seconds())
 	fmt.Fprintf(w, "cairn reconcile's resident memory, sampled every 50 ms, at its highest: %d MiB = %d MiB anonymous (heap, stacks) + %d MiB file-backed (the executable's pages)\n",
 		c.rss.rss/1024, c.rss.anon/1024, c.rss.file/1024)
