@@ -29,10 +29,10 @@
 #                         samples labelled part=first|noop|commit|apply)
 #   CAIRN_GODEBUG=gctrace=1  GODEBUG of the cairn subprocess (stderr kept in
 #                         the working directory: use with KEEP=1)
-#   KCM_QPS=200           an experiment, not the benchmark: run
-#                         kube-controller-manager with --kube-api-qps=KCM_QPS
-#                         (burst twice that) instead of its default 20, to see
-#                         what its client-side throttling costs
+#   CONTROLLERS=workload  kube-controller-manager runs only what Deployment
+#                         health needs (deployment, replicaset, disruption,
+#                         garbage collector, namespace, serviceaccount);
+#                         CONTROLLERS=all runs every controller
 #   KEEP=1                keep the working directory (repositories, cluster log)
 set -euo pipefail
 
@@ -57,19 +57,6 @@ make -s -C "$ROOT" cluster-bins
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-reconcile-bench.XXXXXX")
 if [[ ${KEEP:-} == 1 ]]; then echo "== keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 
-if [[ -n ${KCM_QPS:-} ]]; then
-  [[ $KCM_QPS =~ ^[1-9][0-9]*$ ]] || { echo "KCM_QPS must be a positive integer" >&2; exit 2; }
-  echo "== EXPERIMENT: kube-controller-manager --kube-api-qps=$KCM_QPS --kube-api-burst=$((2 * KCM_QPS))"
-  # The same programs, the controller manager behind a wrapper that adds the
-  # flags (testcluster reads its programs from \$CAIRN_CLUSTER_BINS).
-  mkdir -p "$WORK/cluster-bins"
-  ln -s "$ROOT"/.cache/cluster-bins/* "$WORK/cluster-bins/"
-  rm "$WORK/cluster-bins/kube-controller-manager"
-  printf '#!/bin/sh\nexec %q "$@" --kube-api-qps=%d --kube-api-burst=%d\n' \
-    "$ROOT/.cache/cluster-bins/kube-controller-manager" "$KCM_QPS" "$((2 * KCM_QPS))" >"$WORK/cluster-bins/kube-controller-manager"
-  chmod +x "$WORK/cluster-bins/kube-controller-manager"
-  export CAIRN_CLUSTER_BINS=$WORK/cluster-bins
-fi
 
 # Run on 2 cores, as the floor says: pin this shell (and so everything it
 # starts, the control plane included) if this machine has more.
@@ -82,4 +69,4 @@ echo "== $(nproc) cores$PINNED; $(sed -n 's/^model name\s*: //p' /proc/cpuinfo |
 cd "$ROOT" # testcluster finds .cache/cluster-bins from the working directory
 "$BIN/cairn-bench-reconcile" -n "$N" -peer "$N_PEER" -gen "$BIN/cairn-bench-gen" -cairn "$CAIRN" \
   -schema "$ROOT/schema" -work "$WORK" ${CPUPROFILE:+-cpuprofile "$CPUPROFILE"} \
-  ${CAIRN_GODEBUG:+-cairn-godebug "$CAIRN_GODEBUG"}
+  ${CAIRN_GODEBUG:+-cairn-godebug "$CAIRN_GODEBUG"} -controllers "${CONTROLLERS:-workload}"

@@ -54,6 +54,7 @@ type config struct {
 	coldWait       time.Duration
 	pause          time.Duration // before each one-adapter commit
 	cairnGodebug   string        // GODEBUG of the cairn subprocess (gctrace=1, say)
+	controllers    string        // "workload" or "all" controllers in kube-controller-manager
 }
 
 func main() {
@@ -74,7 +75,12 @@ func main() {
 	flag.DurationVar(&c.coldWait, "wait", 15*time.Minute, "--wait given to cairn reconcile")
 	flag.StringVar(&c.cairnGodebug, "cairn-godebug", "", "GODEBUG for the cairn subprocess, e.g. gctrace=1 (its stderr goes to WORK/cairn-cold.stderr)")
 	flag.DurationVar(&c.pause, "pause", 500*time.Millisecond, "pause before each one-adapter commit")
+	flag.StringVar(&c.controllers, "controllers", "workload", `kube-controller-manager's controllers: "workload" (what Deployment health needs) or "all"`)
 	flag.Parse()
+	if c.controllers != "workload" && c.controllers != "all" {
+		flag.Usage()
+		os.Exit(2)
+	}
 	if c.gen == "" || c.cairn == "" || c.work == "" || c.n < 1 || c.peer < 1 || c.noops < 1 || c.commits < 1 {
 		flag.Usage()
 		os.Exit(2)
@@ -106,10 +112,13 @@ func run(ctx context.Context, c config, out io.Writer) (missed bool, err error) 
 		return false, err
 	}
 	defer logf.Close()
-	step(out, "starting the control plane: %d kwok nodes (110 pods each) for %d pods", in.nodes, in.pods)
+	step(out, "starting the control plane: %d kwok nodes (110 pods each) for %d pods; %s controllers", in.nodes, in.pods, c.controllers)
 	t0 := time.Now()
-	cl, err := testcluster.Start(ctx, testcluster.Options{Nodes: in.nodes, ControllerManager: true,
-		Scheduler: true, Kwok: true, Log: logf})
+	opts := testcluster.Options{Nodes: in.nodes, ControllerManager: true, Scheduler: true, Kwok: true, Log: logf}
+	if c.controllers == "workload" {
+		opts.Controllers = testcluster.WorkloadControllers
+	}
+	cl, err := testcluster.Start(ctx, opts)
 	if err != nil {
 		return false, err
 	}

@@ -88,6 +88,10 @@ type Options struct {
 	Scheduler bool
 	// Kwok runs kwok, which makes the fake Nodes Ready and their Pods Running.
 	Kwok bool
+	// Controllers are kube-controller-manager's --controllers; empty means
+	// every controller but serviceaccount-token. WorkloadControllers is the
+	// smaller set that Deployment health needs.
+	Controllers []string
 	// Log receives every program's output, one line at a time, each line
 	// prefixed with the program's name. Nil discards it.
 	Log io.Writer
@@ -402,12 +406,30 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 	})
 }
 
+// WorkloadControllers are the controllers of kube-controller-manager that a
+// Deployment (and its PodDisruptionBudget) needs to become Available, with
+// garbage collection and namespace deletion: the set for benchmarks that
+// should not spend the machine on endpoints, jobs and the like.
+var WorkloadControllers = []string{"deployment-controller", "replicaset-controller", "disruption-controller",
+	"garbage-collector-controller", "namespace-controller", "serviceaccount-controller"}
+
+func (c *Cluster) controllers() []string {
+	if len(c.opts.Controllers) > 0 {
+		return c.opts.Controllers
+	}
+	// The serviceaccount-token controller would need the signing key;
+	// tokens come from the TokenRequest API anyway.
+	return []string{"*", "-serviceaccount-token"}
+}
+
 func (c *Cluster) startControllerManager(ctx context.Context) error {
 	p, err := c.run(kcmName, nil,
 		"--kubeconfig="+filepath.Join(c.dir, kcmName+".kubeconfig"),
-		// The serviceaccount-token controller would need the signing key;
-		// tokens come from the TokenRequest API anyway.
-		"--controllers=*,-serviceaccount-token",
+		"--controllers="+strings.Join(c.controllers(), ","),
+		// The default client rate (20 requests a second) is a real cluster's
+		// guard against a busy controller manager; here it would be the
+		// bottleneck of every test that creates many pods.
+		"--kube-api-qps=300", "--kube-api-burst=600",
 		// kwok's heartbeats lag under load; with the default 40s grace the
 		// node lifecycle controller marks the nodes NotReady and every pod
 		// Ready=False for good.
