@@ -166,8 +166,9 @@ func (r *Reconciler) applyOne(ctx context.Context, p *pass, chart *chart.Chart, 
 			return res
 		}
 	}
+	_, known := r.deployed[rel.Key()]
 	res.outcome, res.err = r.opts.Applier.Apply(ctx, helm.Release{
-		Name: rel.Name, Namespace: rel.Namespace, Chart: chart, Values: rel.Values, Digest: rel.Digest,
+		Name: rel.Name, Namespace: rel.Namespace, Chart: chart, Values: rel.Values, Digest: rel.Digest, Absent: !known,
 		Labels: map[string]string{LabelEnvironment: rel.Environment, LabelInstance: r.opts.Instance, LabelRevision: p.head.Hash},
 	})
 	return res
@@ -197,11 +198,15 @@ func (r *Reconciler) track(p *pass) {
 				Name: res.name, Namespace: res.namespace, Version: res.outcome.Version, Status: "deployed",
 				Labels: map[string]string{LabelEnvironment: res.env, LabelInstance: r.opts.Instance, LabelRevision: p.head.Hash}}}
 		case res.release != nil && res.err != nil:
-			// The release may be in any state now: read it again next time.
-			if d, ok := r.deployed[res.key]; ok {
-				d.Status = "unknown"
-				r.deployed[res.key] = d
+			// The release may be in any state now, records included: Apply
+			// reads them next time.
+			d, ok := r.deployed[res.key]
+			if !ok {
+				d = deployedRelease{Deployed: helm.Deployed{Name: res.name, Namespace: res.namespace,
+					Labels: map[string]string{LabelEnvironment: res.env, LabelInstance: r.opts.Instance}}}
 			}
+			d.Status = "unknown"
+			r.deployed[res.key] = d
 		}
 	}
 }

@@ -37,9 +37,6 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 		}
 	})
 	r.record(ctx, p, base, rs, err, dur)
-	if err == nil || errors.As(err, new(*WaitingError)) {
-		r.refreshHealthLocked(ctx)
-	}
 	return err
 }
 

@@ -20,7 +20,7 @@ type LoopOptions struct {
 	DriftInterval time.Duration
 	DriftMode     DriftMode
 	// HealthInterval is how often health is read while an adapter is not
-	// Healthy (default 5s), and at most every Interval otherwise.
+	// Healthy (default 2s), and at most every Interval otherwise.
 	HealthInterval time.Duration
 	// MinBackoff and MaxBackoff bound the retry delay after a transient
 	// failure (defaults 1s and 5m); it doubles with each failure in a row.
@@ -41,7 +41,7 @@ func (o LoopOptions) withDefaults() LoopOptions {
 		o.DriftMode = DriftWarn
 	}
 	if o.HealthInterval <= 0 {
-		o.HealthInterval = 5 * time.Second
+		o.HealthInterval = 2 * time.Second
 	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = time.Second

@@ -38,6 +38,7 @@ func (f *fakeSource) Commits(context.Context, string, string) ([]gitsource.Commi
 type fakeApplier struct {
 	mu      sync.Mutex
 	applied []string
+	absent  map[string][]bool // the Absent flag of each Apply, by release
 	list    []helm.Deployed
 	apply   func(helm.Release) (helm.Outcome, error)
 	missing map[string][]helm.MissingSecret
@@ -47,6 +48,10 @@ func (f *fakeApplier) List(context.Context) ([]helm.Deployed, error) { return f.
 func (f *fakeApplier) Apply(_ context.Context, r helm.Release) (helm.Outcome, error) {
 	f.mu.Lock()
 	f.applied = append(f.applied, r.Namespace+"/"+r.Name)
+	if f.absent == nil {
+		f.absent = map[string][]bool{}
+	}
+	f.absent[r.Name] = append(f.absent[r.Name], r.Absent)
 	f.mu.Unlock()
 	if f.apply != nil {
 		return f.apply(r)
@@ -101,13 +106,19 @@ func TestWaitingAndFailedAdapters(t *testing.T) {
 		t.Fatalf("counts: %+v", *snap.Last)
 	}
 	// The next pass applies only what did not apply.
+	app.mu.Lock()
 	app.applied, app.apply = nil, nil
+	app.mu.Unlock()
 	err = r.Reconcile(context.Background())
 	if !errors.As(err, &w) || w.Reason != ReasonSecretMissing {
 		t.Fatalf("second pass: want Waiting, got %v", err)
 	}
 	if strings.Join(app.applied, ",") != "connectivity-prod/tcp-marketdata-feed" {
 		t.Errorf("second pass applied %v, want only the failed adapter", app.applied)
+	}
+	// A failed install may have left records: the retry must read them.
+	if got := fmt.Sprint(app.absent["tcp-marketdata-feed"]); got != "[true false]" {
+		t.Errorf("Absent flags of the failed adapter's two applies: %s, want [true false]", got)
 	}
 	if n := countEvents(mem.Records(), history.AdapterWaiting); n != 1 {
 		t.Errorf("waiting recorded %d times over two passes, want once", n)

@@ -103,7 +103,7 @@ func waitHealthy(ctx context.Context, rec *reconciler.Reconciler, limit time.Dur
 		case <-ctx.Done():
 			h, n := reconciler.Healthy(rec.Status().Snapshot())
 			return fmt.Errorf("%d of %d adapters healthy after %s", h, n, limit)
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(time.Second):
 		}
 	}
 }

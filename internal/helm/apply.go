@@ -56,9 +56,12 @@ func (c *Client) Apply(ctx context.Context, r Release) (Outcome, error) {
 }
 
 func (c *Client) apply(ctx context.Context, r Release) (Outcome, error) {
-	recs, err := c.releaseRecords(ctx, r.Namespace, r.Name)
-	if err != nil {
-		return Outcome{Action: Failed}, fmt.Errorf("helm: apply %s: %w", r.Key(), err)
+	var recs []Deployed
+	if !r.Absent {
+		var err error
+		if recs, err = c.releaseRecords(ctx, r.Namespace, r.Name); err != nil {
+			return Outcome{Action: Failed}, fmt.Errorf("helm: apply %s: %w", r.Key(), err)
+		}
 	}
 	h := historyOf(recs)
 	cfg, err := c.configuration(ctx, r.Namespace)

@@ -32,6 +32,11 @@ type Release struct {
 	// cairn.dev/revision...). Helm's own (owner, name, status, version) are
 	// refused.
 	Labels map[string]string
+	// Absent says the caller knows the release has no record at all (it
+	// listed them and is the only writer, as a leader-elected reconciler
+	// is): Apply installs without reading the release's records first,
+	// which saves a list of the namespace's Secrets per release.
+	Absent bool
 }
 
 // storedChart is the chart as Helm stores it with every revision: without
