@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,6 +51,7 @@ revision is invalid, refused, or waits (a missing Secret); 2 anything else.`,
 }
 
 func runReconcile(ctx context.Context, f *reconcileFlags, s Streams) error {
+	tuneController()
 	log, err := newLogger(s.Err, f.log)
 	if err != nil {
 		return err
@@ -140,6 +143,17 @@ func short12(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// tuneController fits Go's runtime to a reconciler that holds a fleet's
+// render in memory: unless GOGC is set, the heap may grow to 1.5 times what
+// is live instead of 2 times. At 1,000 adapters this keeps the peak resident
+// memory at about 155 MiB instead of 185-207 MiB, for about 5% more CPU
+// (BENCHMARKS.md).
+func tuneController() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 // newLogger makes a text logger at the named level.

@@ -60,6 +60,7 @@ share a Lease and only the holder applies.`,
 }
 
 func runServe(ctx context.Context, f *serveFlags, s Streams) error {
+	tuneController()
 	log, err := newLogger(s.Err, f.log)
 	if err != nil {
 		return err
