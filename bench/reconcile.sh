@@ -31,7 +31,7 @@
 #                         the working directory: use with KEEP=1)
 #   CONTROLLERS=workload  kube-controller-manager runs only what Deployment
 #                         health needs (deployment, replicaset, disruption,
-#                         garbage collector, namespace, serviceaccount);
+#                         garbage collector, namespace, serviceaccount, node lifecycle);
 #                         CONTROLLERS=all runs every controller
 #   KEEP=1                keep the working directory (repositories, cluster log)
 set -euo pipefail

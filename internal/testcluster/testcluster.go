@@ -411,7 +411,9 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 // garbage collection and namespace deletion: the set for benchmarks that
 // should not spend the machine on endpoints, jobs and the like.
 var WorkloadControllers = []string{"deployment-controller", "replicaset-controller", "disruption-controller",
-	"garbage-collector-controller", "namespace-controller", "serviceaccount-controller"}
+	"garbage-collector-controller", "namespace-controller", "serviceaccount-controller",
+	// It lifts the not-ready taint that admission puts on every new Node.
+	"node-lifecycle-controller"}
 
 func (c *Cluster) controllers() []string {
 	if len(c.opts.Controllers) > 0 {
