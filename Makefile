@@ -83,6 +83,10 @@ bench-render: ## Compare `cairn render` with `helm template` on 1,000 generated 
 bench-plan: ## Time `cairn plan` on a 1,000-adapter repository.
 	bash bench/plan.sh
 
+.PHONY: bench-reconcile
+bench-reconcile: cluster-bins ## Reconcile 1,000 generated adapters onto a local control plane, beside a loop over Helm's install action.
+	bash bench/reconcile.sh
+
 .PHONY: schemas
 schemas: build ## Export the JSON Schemas into schemas/ for editors.
 	$(BIN)/cairn schema export schemas
