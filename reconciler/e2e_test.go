@@ -46,12 +46,11 @@ func TestEndToEnd(t *testing.T) {
 	before := f.releases()
 
 	// 2. Nothing changed: no request to the API server at all.
-	f.requests.Store(0)
-	f.writes.Store(0)
+	f.api.Reset()
 	if err := f.rec.Reconcile(ctx); err != nil {
 		t.Fatalf("no-op reconcile: %v", err)
 	}
-	if n := f.requests.Load(); n != 0 {
+	if n := f.api.Requests.Load(); n != 0 {
 		t.Errorf("a reconcile with nothing to do sent %d requests to the API server", n)
 	}
 

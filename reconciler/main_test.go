@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -20,6 +18,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/demo"
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/gittest"
+	"github.com/cairn-gitops/cairn/internal/health"
 	"github.com/cairn-gitops/cairn/internal/helm"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/manifest"
@@ -55,10 +54,9 @@ type fixture struct {
 	helm   *helm.Client
 	rec    *reconciler.Reconciler
 	mem    *history.Memory
-	// writes counts the requests the reconciler's client sent that change
-	// something; requests counts all of them.
-	writes, requests atomic.Int64
-	cfg              *rest.Config
+	// api counts the requests the reconciler's client sent.
+	api testcluster.RequestCounter
+	cfg *rest.Config
 }
 
 // newFixture commits examples/config-repo (its namespaces renamed for this
@@ -79,7 +77,7 @@ func newFixture(t testing.TB, cl *testcluster.Cluster) *fixture {
 	if _, err := demo.SeedSecrets(context.Background(), f.kube, f.git.Path()); err != nil {
 		t.Fatal(err)
 	}
-	f.cfg = f.countingConfig(cl.RESTConfig())
+	f.cfg = f.api.Wrap(cl.RESTConfig())
 	f.rec = f.newReconciler(t.TempDir(), f.mem)
 	return f
 }
@@ -91,25 +89,6 @@ func (f *fixture) read(p string) string {
 	}
 	return string(b)
 }
-
-// countingConfig wraps cfg so that every request is counted.
-func (f *fixture) countingConfig(cfg *rest.Config) *rest.Config {
-	c := rest.CopyConfig(cfg)
-	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
-			f.requests.Add(1)
-			if r.Method != http.MethodGet {
-				f.writes.Add(1)
-			}
-			return rt.RoundTrip(r)
-		})
-	})
-	return c
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // newReconciler makes a reconciler of the fixture's repository with its
 // own clone in dir.
@@ -161,21 +140,12 @@ func (f *fixture) availableDeployments() (available, total int) {
 		}
 		for _, d := range list.Items {
 			total++
-			if deploymentAvailable(&d) {
+			if health.Deployment(&d).Status == health.Healthy {
 				available++
 			}
 		}
 	}
 	return available, total
-}
-
-func deploymentAvailable(d *appsv1.Deployment) bool {
-	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentAvailable && c.Status == "True" {
-			return d.Status.ObservedGeneration >= d.Generation
-		}
-	}
-	return false
 }
 
 // waitFor polls cond every 250 ms until it holds or timeout passes.

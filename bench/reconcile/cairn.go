@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/helm"
@@ -165,30 +162,6 @@ func tail(s string, lines int) string {
 	return s
 }
 
-// counter counts the requests a client sends, and those that are not GETs.
-type counter struct{ requests, writes atomic.Int64 }
-
-func (n *counter) reset() { n.requests.Store(0); n.writes.Store(0) }
-
-// wrap returns a copy of cfg whose every request is counted.
-func (n *counter) wrap(cfg *rest.Config) *rest.Config {
-	c := rest.CopyConfig(cfg)
-	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
-			n.requests.Add(1)
-			if r.Method != http.MethodGet {
-				n.writes.Add(1)
-			}
-			return rt.RoundTrip(r)
-		})
-	})
-	return c
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // warmResult is what the in-process reconciler measured.
 type warmResult struct {
 	clone                 time.Duration // the first fetch into a new clone (not a reconcile)
@@ -217,8 +190,8 @@ type commitResult struct {
 func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, out io.Writer) (warmResult, commitResult, error) {
 	var w warmResult
 	var cr commitResult
-	n := &counter{}
-	hc, err := helm.New(helm.Options{REST: n.wrap(cl.RESTConfig()), Timeout: time.Minute})
+	n := &testcluster.RequestCounter{}
+	hc, err := helm.New(helm.Options{REST: n.Wrap(cl.RESTConfig()), Timeout: time.Minute})
 	if err != nil {
 		return w, cr, err
 	}
@@ -242,17 +215,17 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 	w.clone = time.Since(t0)
 
 	step(out, "cairn warm, in process: the first reconcile (List, nothing to apply), then %d with nothing changed", c.noops)
-	n.reset()
+	n.Reset()
 	t0 = time.Now()
 	if err := labelled(ctx, "first", rec.Reconcile); err != nil {
 		return w, cr, fmt.Errorf("first reconcile: %w", err)
 	}
 	w.first = time.Since(t0)
-	w.firstReq, w.firstWrites = n.requests.Load(), n.writes.Load()
+	w.firstReq, w.firstWrites = n.Requests.Load(), n.Writes.Load()
 	if l := rec.Status().Snapshot().Last; l == nil || l.Unchanged != c.n || l.Installed+l.Upgraded+l.Uninstalled != 0 {
 		return w, cr, fmt.Errorf("first reconcile: %+v, want %d unchanged and nothing applied", l, c.n)
 	}
-	n.reset()
+	n.Reset()
 	for range c.noops {
 		t0 := time.Now()
 		if err := labelled(ctx, "noop", rec.Reconcile); err != nil {
@@ -260,7 +233,7 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 		}
 		w.noop = append(w.noop, time.Since(t0))
 	}
-	w.noopReq, w.noopWrites = n.requests.Load(), n.writes.Load()
+	w.noopReq, w.noopWrites = n.Requests.Load(), n.Writes.Load()
 
 	step(out, "cairn warm: %d one-adapter commits", c.commits)
 	for i := range c.commits {
@@ -270,7 +243,7 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 		if err := labelled(ctx, "commit", func(context.Context) error { return commitOne(in, in.fixFiles[i], i) }); err != nil {
 			return w, cr, err
 		}
-		n.reset()
+		n.Reset()
 		t0 := time.Now()
 		err := labelled(ctx, "apply", rec.Reconcile) // the trigger
 		d := time.Since(t0)
@@ -283,8 +256,8 @@ func runWarm(ctx context.Context, c config, cl *testcluster.Cluster, in *input, 
 		}
 		cr.latency, cr.pass = append(cr.latency, d), append(cr.pass, l.Duration)
 		cr.upgrade = append(cr.upgrade, lastUpgrade(mem.Records()))
-		cr.requests = append(cr.requests, n.requests.Load())
-		cr.writes += n.writes.Load()
+		cr.requests = append(cr.requests, n.Requests.Load())
+		cr.writes += n.Writes.Load()
 	}
 	step(out, "cairn warm: one-adapter commits applied in %s (p50), %s (p90)",
 		quantile(cr.latency, 0.5).Round(time.Millisecond), quantile(cr.latency, 0.9).Round(time.Millisecond))

@@ -15,6 +15,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/cairn-gitops/cairn/internal/health"
 )
 
 // waitAvailable polls the Deployments of namespaces every 250 ms until want
@@ -45,21 +47,12 @@ func countAvailable(ctx context.Context, kube kubernetes.Interface, namespaces [
 			return n, err
 		}
 		for i := range list.Items {
-			if available(&list.Items[i]) {
+			if health.Deployment(&list.Items[i]).Status == health.Healthy {
 				n++
 			}
 		}
 	}
 	return n, nil
-}
-
-func available(d *appsv1.Deployment) bool {
-	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentAvailable && c.Status == "True" {
-			return d.Status.ObservedGeneration >= d.Generation
-		}
-	}
-	return false
 }
 
 // timeline is when the objects of a phase appeared, from the API server's
