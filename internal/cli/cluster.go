@@ -88,13 +88,9 @@ func (f *sourceFlags) open(ctx context.Context, log *slog.Logger) (*gitsource.Re
 // cloneDir is where the clone lives: under --state-dir, or the user cache
 // directory, named after the repository and branch.
 func (f *sourceFlags) cloneDir() (string, error) {
-	base := f.stateDir
-	if base == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("--state-dir not given and no user cache directory: %w", err)
-		}
-		base = filepath.Join(cache, "cairn")
+	base, err := stateDir(f.stateDir)
+	if err != nil {
+		return "", err
 	}
 	sum := sha256.Sum256([]byte(f.repo + "\x00" + f.branch))
 	return filepath.Join(base, "git", hex.EncodeToString(sum[:8])), nil
