@@ -1,0 +1,63 @@
+// Package historytest is the conformance suite every history.Store passes:
+// the embedded store and PostgreSQL run the same tests, so the audit trail
+// behaves the same whichever backend an operator picks.
+//
+// A backend's test calls Run with a function that opens an empty store and
+// a Tamperer that edits the backend's storage directly (SQL, not the Store
+// interface, which has no way to rewrite a record).
+package historytest
+
+import (
+	"testing"
+
+	"github.com/cairn-gitops/cairn/internal/history"
+)
+
+// Tamperer rewrites a backend's storage behind the store's back, as an
+// attacker with access to the database would. Each method fails t if it
+// cannot do what it says.
+type Tamperer interface {
+	// EditField changes one field of record seq (its actor, say) in place,
+	// leaving its stored hash as it was.
+	EditField(t *testing.T, s history.Store, seq int64)
+	// Delete removes record seq.
+	Delete(t *testing.T, s history.Store, seq int64)
+	// Swap exchanges the whole contents (everything but the sequence
+	// number) of records a and b.
+	Swap(t *testing.T, s history.Store, a, b int64)
+}
+
+// Run runs the suite. open returns a new, empty store for each subtest and
+// arranges for its removal (t.Cleanup); Run closes the store it opened.
+func Run(t *testing.T, open func(t *testing.T) history.Store, tamper Tamperer) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s history.Store)
+	}{
+		{"AppendChains", testAppendChains},
+		{"RoundTrip", testRoundTrip},
+		{"ConcurrentAppend", testConcurrentAppend},
+		{"ListFilters", testListFilters},
+		{"ListPages", testListPages},
+		{"GetNotFound", testGetNotFound},
+		{"Scan", testScan},
+		{"VerifyEmpty", testVerifyEmpty},
+	}
+	for _, tc := range tamperings {
+		tests = append(tests, struct {
+			name string
+			run  func(t *testing.T, s history.Store)
+		}{"Tamper/" + tc.name, func(t *testing.T, s history.Store) { testTamper(t, s, tamper, tc) }})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.run(t, s)
+		})
+	}
+}
