@@ -68,7 +68,7 @@ func (r *Reconciler) fetch(ctx context.Context, p *pass) error {
 
 // listCommits lists what the head brings since the last applied revision.
 func (r *Reconciler) listCommits(ctx context.Context, p *pass) error {
-	from := ""
+	from := r.opts.LastApplied
 	if r.applied != nil {
 		from = r.applied.commit.Hash
 	}
@@ -77,8 +77,13 @@ func (r *Reconciler) listCommits(ctx context.Context, p *pass) error {
 	}
 	commits, err := r.opts.Source.Commits(ctx, from, p.head.Hash)
 	var rw *gitsource.RewrittenError
-	if errors.As(err, &rw) {
+	switch {
+	case errors.As(err, &rw):
 		p.rewritten = rw
+		commits, err = r.opts.Source.Commits(ctx, "", p.head.Hash)
+	case errors.Is(err, gitsource.ErrNotFound) && from != "":
+		// The last applied commit is in no history cairn has fetched.
+		p.rewritten = &gitsource.RewrittenError{From: from, To: p.head.Hash}
 		commits, err = r.opts.Source.Commits(ctx, "", p.head.Hash)
 	}
 	if err != nil {

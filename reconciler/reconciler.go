@@ -42,6 +42,11 @@ type Options struct {
 	// this reconciler manages (default "cairn"); releases of another
 	// instance are never touched.
 	Instance string
+	// LastApplied is the revision applied before this process started (from
+	// the audit store): the first pass lists the commits since it, and
+	// records a rewritten history if the branch no longer contains it.
+	// Empty lists only the head's commit.
+	LastApplied string
 	// WaitRetry is how soon a waiting revision (a missing Secret) is tried
 	// again (default 30s).
 	WaitRetry time.Duration

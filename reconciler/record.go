@@ -17,7 +17,7 @@ import (
 // rewritten branch history. A verdict repeated on the next pass of the same
 // revision (still waiting, still invalid) is not recorded again.
 func (r *Reconciler) record(ctx context.Context, p *pass, base *revision, rs status.Revision, err error, dur time.Duration) {
-	previous := ""
+	previous := r.opts.LastApplied
 	if base != nil {
 		previous = base.commit.Hash
 	}

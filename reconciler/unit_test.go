@@ -24,13 +24,18 @@ type fakeSource struct {
 	dir  string
 	head string
 	err  error
+	// commits answers Commits when set.
+	commits func(from, to string) ([]gitsource.CommitInfo, error)
 }
 
 func (f *fakeSource) Fetch(context.Context) (gitsource.Commit, error) {
 	return gitsource.Commit{Hash: f.head, Message: "change " + f.head}, f.err
 }
 func (f *fakeSource) Tree(context.Context, string) (fs.FS, error) { return manifest.DirFS(f.dir), nil }
-func (f *fakeSource) Commits(context.Context, string, string) ([]gitsource.CommitInfo, error) {
+func (f *fakeSource) Commits(_ context.Context, from, to string) ([]gitsource.CommitInfo, error) {
+	if f.commits != nil {
+		return f.commits(from, to)
+	}
 	return nil, nil
 }
 
@@ -171,4 +176,35 @@ func countEvents(recs []history.Record, ev history.Event) int {
 		}
 	}
 	return n
+}
+
+// TestLastAppliedUnknown: the revision applied before a restart is in no
+// fetched history (the branch was rewritten): the first pass records the
+// rewrite and names the previous revision.
+func TestLastAppliedUnknown(t *testing.T) {
+	src := &fakeSource{dir: "../examples/config-repo", head: strings.Repeat("a", 40)}
+	src.commits = func(from, to string) ([]gitsource.CommitInfo, error) {
+		if from != "" {
+			return nil, &gitsource.RevisionError{Rev: from, Err: gitsource.ErrNotFound}
+		}
+		return []gitsource.CommitInfo{{Commit: gitsource.Commit{Hash: to}}}, nil
+	}
+	mem := &history.Memory{}
+	old := strings.Repeat("f", 40)
+	r, err := New(Options{Source: src, Applier: &fakeApplier{}, Recorder: mem, LastApplied: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs := mem.Records()
+	if countEvents(recs, history.HistoryRewritten) != 1 {
+		t.Errorf("no rewritten-history record: %v", recs)
+	}
+	for _, rec := range recs {
+		if rec.Event == history.RevisionApplied && (rec.Previous != old || len(rec.Commits) != 1) {
+			t.Errorf("revision record: previous %q, %d commits", rec.Previous, len(rec.Commits))
+		}
+	}
 }
