@@ -155,3 +155,15 @@ func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, log *slog.Logg
 	}
 	return &wiring{remote: remote, helm: hc, rest: cfg, rec: rec}, nil
 }
+
+// stateDir is --state-dir, or the user cache directory's cairn folder.
+func stateDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("--state-dir not given and no user cache directory: %w", err)
+	}
+	return filepath.Join(cache, "cairn"), nil
+}
