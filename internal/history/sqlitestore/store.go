@@ -35,6 +35,7 @@ type Store struct {
 
 type pending struct {
 	r    history.Record
+	prep history.Prepared
 	err  error
 	done bool
 }
@@ -83,10 +84,13 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Append adds r at the end of the chain, assigning Seq, PrevHash and Hash.
 // It returns once r is durable. Appends that arrive together share one
-// transaction; an error in the transaction fails all of them, while a record
-// that cannot be encoded fails alone.
+// transaction; an error in the transaction fails all of them.
 func (s *Store) Append(ctx context.Context, r history.Record) error {
-	p := &pending{r: r}
+	prep, err := history.Prepare(r) // before the lock: encoding is the costly part
+	if err != nil {
+		return fmt.Errorf("appending to the audit store: %w", err)
+	}
+	p := &pending{r: r, prep: prep}
 	s.queueMu.Lock()
 	s.queue = append(s.queue, p)
 	s.queueMu.Unlock()
@@ -135,11 +139,7 @@ func (s *Store) insert(ctx context.Context, batch []*pending) error {
 	defer ins.close()
 	for _, p := range batch {
 		st := history.Stored{Seq: last.Seq + 1, PrevHash: last.Hash, Record: p.r}
-		body, err := history.Canonical(st)
-		if err != nil {
-			p.err = err
-			continue
-		}
+		body := p.prep.Canonical(st.Seq, st.PrevHash)
 		st.Hash = history.HashBytes(body)
 		if err := ins.insert(ctx, st, body); err != nil {
 			return err
