@@ -5,10 +5,12 @@
 // Open applies the schema migrations embedded in the binary (goose, under a
 // session advisory lock, so replicas starting together migrate once). Each
 // record is kept as the exact canonical JSON that was hashed, with copies of
-// the filtered fields in indexed columns. Appends are serialised by a lock
-// on the chain's head row, so Seq stays gapless and the chain links even if
-// two writers race; within one process, concurrent Appends are committed
-// together in one transaction (one WAL flush for many records). An Append
+// the filtered fields in indexed columns. Each append moves the chain's
+// head row from the head it read, locking that row to the commit, and
+// inserts nothing if another writer moved it first (it then reloads and
+// retries), so Seq stays gapless and the chain links even if two writers
+// race. Within one process, concurrent Appends are committed together in one
+// statement and transaction (one round trip, one WAL flush). An Append
 // that returned nil is committed, with fsync; one that returned an error may
 // or may not have been.
 //

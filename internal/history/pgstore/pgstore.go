@@ -48,6 +48,14 @@ type Store struct {
 	pool  *pgxpool.Pool
 	queue chan *pending
 
+	// head is the chain head as this store last wrote or read it; only the
+	// committer goroutine uses it.
+	head struct {
+		seq  int64
+		hash string
+	}
+	headKnown bool
+
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: no new Appends
 	stopped   chan struct{} // closed when the committer has returned
@@ -210,60 +218,79 @@ type row struct {
 	rec     *history.Record
 }
 
+// appendSQL appends a batch in one statement, so in one round trip and one
+// transaction: it moves the chain head from $1 to ($2, $3) and inserts the
+// records and their authors only if the head was still at $1. The UPDATE
+// locks the head row until the commit; a writer that raced it sees the new
+// head and inserts nothing, reloads the head and tries again. So Seq stays
+// gapless and each PrevHash is the hash committed before it.
+const appendSQL = `WITH head AS (
+	UPDATE history_head SET seq = $2, hash = $3 WHERE id = 1 AND seq = $1 RETURNING seq
+), recs AS (
+	INSERT INTO history_records (seq, hash, event, adapter, environment, time_ns, body)
+	SELECT * FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])
+	WHERE EXISTS (SELECT 1 FROM head)
+), authors AS (
+	INSERT INTO history_authors (who, seq)
+	SELECT * FROM unnest($11::text[], $12::bigint[]) WHERE EXISTS (SELECT 1 FROM head)
+)
+SELECT count(*) FROM head`
+
+// maxRaces is how often insert reloads a head another writer moved before
+// it gives up.
+const maxRaces = 100
+
 // insert appends the records of batch in one transaction. It returns the
 // records it refused on their own (a record that has no canonical JSON),
 // each with its error; the others share the returned error.
 func (s *Store) insert(ctx context.Context, batch []*pending) (map[*pending]error, error) {
+	for race := 0; race < maxRaces; race++ {
+		if !s.headKnown {
+			err := s.pool.QueryRow(ctx, "SELECT seq, hash FROM history_head WHERE id = 1").Scan(&s.head.seq, &s.head.hash)
+			if err != nil {
+				return nil, fmt.Errorf("reading the chain head: %w", err)
+			}
+			s.headKnown = true
+		}
+		rows, refused := chain(s.head.seq, s.head.hash, batch)
+		if len(rows) == 0 {
+			return refused, nil
+		}
+		last := rows[len(rows)-1]
+		var moved int
+		args := append([]any{s.head.seq, last.seq, last.hash}, columns(rows)...)
+		if err := s.pool.QueryRow(ctx, appendSQL, args...).Scan(&moved); err != nil {
+			s.headKnown = false // the commit may or may not have happened
+			return refused, fmt.Errorf("inserting %d records: %w", len(rows), err)
+		}
+		if moved == 1 {
+			s.head.seq, s.head.hash = last.seq, last.hash
+			return refused, nil
+		}
+		s.headKnown = false // another writer appended since
+	}
+	return nil, fmt.Errorf("the chain head moved %d times in a row: too many writers", maxRaces)
+}
+
+// chain assigns Seq, PrevHash and Hash to the records of batch, after the
+// head (seq, hash). It refuses the records that have no canonical JSON.
+func chain(seq int64, hash string, batch []*pending) ([]row, map[*pending]error) {
 	refused := map[*pending]error{}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return refused, err
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
-	var head int64
-	var prev string
-	if err := tx.QueryRow(ctx, "SELECT seq, hash FROM history_head WHERE id = 1 FOR UPDATE").Scan(&head, &prev); err != nil {
-		return refused, fmt.Errorf("locking the chain head: %w", err)
-	}
 	rows := make([]row, 0, len(batch))
 	for _, p := range batch {
-		st := history.Stored{Seq: head + 1, PrevHash: prev, Record: p.rec}
+		st := history.Stored{Seq: seq + 1, PrevHash: hash, Record: p.rec}
 		body, err := history.Canonical(st)
 		if err != nil {
 			refused[p] = fmt.Errorf("pgstore: append: %w", err)
 			continue
 		}
-		head, prev = st.Seq, history.HashBytes(body)
-		rows = append(rows, row{seq: head, hash: prev, body: string(body), authors: authors(p.rec), rec: &p.rec})
+		seq, hash = st.Seq, history.HashBytes(body)
+		rows = append(rows, row{seq: seq, hash: hash, body: string(body), authors: authors(p.rec), rec: &p.rec})
 	}
-	if len(rows) == 0 {
-		return refused, nil
-	}
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO history_records (seq, hash, event, adapter, environment, time_ns, body)
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])`,
-		columns(rows)...)
-	var who []string
-	var whoSeq []int64
-	for _, r := range rows {
-		for _, a := range r.authors {
-			who, whoSeq = append(who, a), append(whoSeq, r.seq)
-		}
-	}
-	if len(who) > 0 {
-		b.Queue("INSERT INTO history_authors (who, seq) SELECT * FROM unnest($1::text[], $2::bigint[])", who, whoSeq)
-	}
-	b.Queue("UPDATE history_head SET seq = $1, hash = $2 WHERE id = 1", head, prev)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return refused, fmt.Errorf("inserting %d records: %w", len(rows), err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return refused, fmt.Errorf("committing %d records: %w", len(rows), err)
-	}
-	return refused, nil
+	return rows, refused
 }
 
-// columns turns rows into the arrays the INSERT unnests.
+// columns turns rows into the arrays appendSQL unnests.
 func columns(rows []row) []any {
 	var (
 		seqs           = make([]int64, len(rows))
@@ -277,7 +304,13 @@ func columns(rows []row) []any {
 		events[i], adapters[i], envs[i] = string(r.rec.Event), r.rec.Adapter, r.rec.Environment
 		times[i] = nanos(r.rec.Time)
 	}
-	return []any{seqs, hashes, events, adapters, envs, times, bodies}
+	who, whoSeq := []string{}, []int64{}
+	for _, r := range rows {
+		for _, a := range r.authors {
+			who, whoSeq = append(who, a), append(whoSeq, r.seq)
+		}
+	}
+	return []any{seqs, hashes, events, adapters, envs, times, bodies, who, whoSeq}
 }
 
 // authors are the distinct names and e-mails of the authors of r's commits.

@@ -141,6 +141,32 @@ func TestReplicasShareOneChain(t *testing.T) {
 	}
 }
 
+// TestStaleHeadIsReloaded: two stores on one database take turns, so each
+// finds the chain head moved by the other since its own last append.
+func TestStaleHeadIsReloaded(t *testing.T) {
+	dsn := shared.Database(t)
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	for i := range 6 {
+		if err := stores[i%2].Append(context.Background(), record(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := scanActors(t, stores[0], 6)
+	for i := range 6 {
+		if seen[fmt.Sprint(i)] != int64(i+1) {
+			t.Errorf("append %d has seq %d, want %d", i, seen[fmt.Sprint(i)], i+1)
+		}
+	}
+}
+
 // TestVerifyCatchesEditedColumns: a filtered column changed without the
 // record (so List would misreport it) fails Verify at that record.
 func TestVerifyCatchesEditedColumns(t *testing.T) {

@@ -24,10 +24,10 @@ CREATE TABLE history_authors (
     PRIMARY KEY (who, seq)
 );
 
--- The head of the chain. Every append locks this one row (FOR UPDATE) for
--- the rest of its transaction, so writers in any number of processes take
--- turns: Seq stays gapless and each PrevHash is the hash of the record
--- committed before.
+-- The head of the chain. Every append updates this one row, only if it
+-- still holds the head the writer chained from, in the transaction that
+-- inserts the records: writers in any number of processes take turns on its
+-- row lock, Seq stays gapless and each PrevHash is the hash committed before.
 CREATE TABLE history_head (
     id   int    PRIMARY KEY CHECK (id = 1),
     seq  bigint NOT NULL,
