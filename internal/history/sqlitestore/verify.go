@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -73,8 +72,8 @@ func (r *row) check(prev row) string {
 	case r.prevHash != prev.hash:
 		return fmt.Sprintf("record %d does not link to record %d (a record was dropped, replaced or moved)", r.seq, prev.seq)
 	}
-	var h header
-	if err := json.Unmarshal(r.body, &h); err != nil {
+	h, err := scanHeader(r.body)
+	if err != nil {
 		return fmt.Sprintf("record %d: unreadable: %v", r.seq, err)
 	}
 	t, err := parseTime(h.Time)
