@@ -67,7 +67,8 @@ var _ history.Store = (*Store)(nil)
 type pending struct {
 	ctx    context.Context
 	rec    history.Record
-	result chan error // buffered: the committer never blocks on it
+	prep   history.Prepared // rec's canonical JSON, its place left open
+	result chan error       // buffered: the committer never blocks on it
 }
 
 // Open connects to dsn (a libpq URL or key=value string; pgxpool's
@@ -131,7 +132,11 @@ func (s *Store) Close() error {
 // returns once it is committed. ctx bounds the wait; an Append that ends
 // with ctx's error may still have been committed.
 func (s *Store) Append(ctx context.Context, r history.Record) error {
-	p := &pending{ctx: ctx, rec: r, result: make(chan error, 1)}
+	prep, err := history.Prepare(r) // here, in parallel, not in the committer
+	if err != nil {
+		return fmt.Errorf("pgstore: append: %w", err)
+	}
+	p := &pending{ctx: ctx, rec: r, prep: prep, result: make(chan error, 1)}
 	select {
 	case s.queue <- p:
 	case <-s.closing:
@@ -190,22 +195,18 @@ func (s *Store) commitBatch(batch []*pending) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	committed, err := s.insert(ctx, live)
+	err := s.insert(ctx, live)
 	var pgErr *pgconn.PgError
 	if err != nil && pgconn.SafeToRetry(err) && !errors.As(err, &pgErr) {
 		// A connection the server had closed (after a restart, say) failed
 		// before anything was sent: once more, on a fresh one.
-		committed, err = s.insert(ctx, live)
+		err = s.insert(ctx, live)
+	}
+	if err != nil {
+		err = fmt.Errorf("pgstore: append: %w", err)
 	}
 	for _, p := range live {
-		switch e, failed := committed[p]; {
-		case failed:
-			p.result <- e
-		case err != nil:
-			p.result <- fmt.Errorf("pgstore: append: %w", err)
-		default:
-			p.result <- nil
-		}
+		p.result <- err
 	}
 }
 
@@ -240,54 +241,43 @@ SELECT count(*) FROM head`
 // it gives up.
 const maxRaces = 100
 
-// insert appends the records of batch in one transaction. It returns the
-// records it refused on their own (a record that has no canonical JSON),
-// each with its error; the others share the returned error.
-func (s *Store) insert(ctx context.Context, batch []*pending) (map[*pending]error, error) {
+// insert appends the records of batch in one transaction.
+func (s *Store) insert(ctx context.Context, batch []*pending) error {
 	for race := 0; race < maxRaces; race++ {
 		if !s.headKnown {
 			err := s.pool.QueryRow(ctx, "SELECT seq, hash FROM history_head WHERE id = 1").Scan(&s.head.seq, &s.head.hash)
 			if err != nil {
-				return nil, fmt.Errorf("reading the chain head: %w", err)
+				return fmt.Errorf("reading the chain head: %w", err)
 			}
 			s.headKnown = true
 		}
-		rows, refused := chain(s.head.seq, s.head.hash, batch)
-		if len(rows) == 0 {
-			return refused, nil
-		}
+		rows := chain(s.head.seq, s.head.hash, batch)
 		last := rows[len(rows)-1]
 		var moved int
 		args := append([]any{s.head.seq, last.seq, last.hash}, columns(rows)...)
 		if err := s.pool.QueryRow(ctx, appendSQL, args...).Scan(&moved); err != nil {
 			s.headKnown = false // the commit may or may not have happened
-			return refused, fmt.Errorf("inserting %d records: %w", len(rows), err)
+			return fmt.Errorf("inserting %d records: %w", len(rows), err)
 		}
 		if moved == 1 {
 			s.head.seq, s.head.hash = last.seq, last.hash
-			return refused, nil
+			return nil
 		}
 		s.headKnown = false // another writer appended since
 	}
-	return nil, fmt.Errorf("the chain head moved %d times in a row: too many writers", maxRaces)
+	return fmt.Errorf("the chain head moved %d times in a row: too many writers", maxRaces)
 }
 
 // chain assigns Seq, PrevHash and Hash to the records of batch, after the
-// head (seq, hash). It refuses the records that have no canonical JSON.
-func chain(seq int64, hash string, batch []*pending) ([]row, map[*pending]error) {
-	refused := map[*pending]error{}
-	rows := make([]row, 0, len(batch))
-	for _, p := range batch {
-		st := history.Stored{Seq: seq + 1, PrevHash: hash, Record: p.rec}
-		body, err := history.Canonical(st)
-		if err != nil {
-			refused[p] = fmt.Errorf("pgstore: append: %w", err)
-			continue
-		}
-		seq, hash = st.Seq, history.HashBytes(body)
-		rows = append(rows, row{seq: seq, hash: hash, body: string(body), authors: authors(p.rec), rec: &p.rec})
+// head (seq, hash).
+func chain(seq int64, hash string, batch []*pending) []row {
+	rows := make([]row, len(batch))
+	for i, p := range batch {
+		body := p.prep.Canonical(seq+1, hash)
+		seq, hash = seq+1, history.HashBytes(body)
+		rows[i] = row{seq: seq, hash: hash, body: string(body), authors: authors(p.rec), rec: &p.rec}
 	}
-	return rows, refused
+	return rows
 }
 
 // columns turns rows into the arrays appendSQL unnests.
