@@ -4,9 +4,11 @@
 // server actually did), never from intent, and never holds a secret value:
 // values are represented only by their digest.
 //
-// The append-only, hash-chained stores (embedded and PostgreSQL) that keep
-// records for years, and `cairn history`, build on these types. Today the
-// package offers the record shape, a Recorder that writes records as
-// structured log lines, and Memory, a recorder for tests and for the status
-// of a single process.
+// The package offers the record shape; Store, the append-only, hash-chained
+// store that keeps records for years (sqlitestore, the embedded default, and
+// pgstore implement it; historytest is the suite both pass); Canonical and
+// HashOf, the exact bytes each record's hash covers, for `cairn history
+// verify` and for anyone checking an export; a Recorder that writes records
+// as structured log lines; and Memory, a recorder for tests and for the
+// status of a single process.
 package history

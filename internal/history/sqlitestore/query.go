@@ -18,13 +18,13 @@ const (
 
 // List returns the records f selects, newest first, at most f.Limit.
 func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Stored, error) {
-	where, args := listWhere(f)
+	from, where, order, args := listQuery(f)
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultLimit
 	}
 	limit = min(limit, maxLimit)
-	q := `SELECT seq, hash, body FROM records` + where + ` ORDER BY seq DESC LIMIT ?`
+	q := `SELECT r.seq, r.hash, r.body FROM ` + from + where + ` ORDER BY ` + order + ` DESC LIMIT ?`
 	rows, err := s.db.QueryContext(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing audit records: %w", err)
@@ -44,19 +44,25 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Stored, e
 	return out, nil
 }
 
-// listWhere translates f into a WHERE clause over the indexed columns.
-func listWhere(f history.Filter) (string, []any) {
+// listQuery translates f into the tables to read, newest first by the
+// column seq, and a WHERE clause over the indexed columns. An author filter
+// walks that author's index entries, newest first, and joins the records.
+func listQuery(f history.Filter) (from, where, order string, args []any) {
+	from, order = `records r`, `r.seq`
 	var conds []string
-	var args []any
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
+	if f.Author != "" {
+		from, order = `commit_authors a JOIN records r ON r.seq = a.seq`, `a.seq`
+		add(`a.who = ?`, f.Author)
+	}
 	if f.Adapter != "" {
-		add(`adapter = ?`, f.Adapter)
+		add(`r.adapter = ?`, f.Adapter)
 	}
 	if f.Environment != "" {
-		add(`environment = ?`, f.Environment)
+		add(`r.environment = ?`, f.Environment)
 	}
 	if len(f.Events) > 0 {
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Events)), ",")
@@ -64,24 +70,21 @@ func listWhere(f history.Filter) (string, []any) {
 		for i, e := range f.Events {
 			events[i] = string(e)
 		}
-		add(`event IN (`+marks+`)`, events...)
+		add(`r.event IN (`+marks+`)`, events...)
 	}
 	if !f.Since.IsZero() {
-		add(`time >= ?`, f.Since.UTC().Format(timeLayout))
+		add(`r.time >= ?`, f.Since.UTC().Format(timeLayout))
 	}
 	if !f.Until.IsZero() {
-		add(`time < ?`, f.Until.UTC().Format(timeLayout))
+		add(`r.time < ?`, f.Until.UTC().Format(timeLayout))
 	}
 	if f.Before > 0 {
-		add(`seq < ?`, f.Before)
-	}
-	if f.Author != "" {
-		add(`seq IN (SELECT seq FROM commit_authors WHERE who = ?)`, f.Author)
+		add(order+` < ?`, f.Before)
 	}
 	if len(conds) == 0 {
-		return "", nil
+		return from, "", order, nil
 	}
-	return ` WHERE ` + strings.Join(conds, ` AND `), args
+	return from, ` WHERE ` + strings.Join(conds, ` AND `), order, args
 }
 
 // Get returns record seq, or an error wrapping history.ErrNotFound.

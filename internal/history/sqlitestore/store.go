@@ -86,6 +86,9 @@ func (s *Store) Close() error { return s.db.Close() }
 // It returns once r is durable. Appends that arrive together share one
 // transaction; an error in the transaction fails all of them.
 func (s *Store) Append(ctx context.Context, r history.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("appending to the audit store: %w", err)
+	}
 	prep, err := history.Prepare(r) // before the lock: encoding is the costly part
 	if err != nil {
 		return fmt.Errorf("appending to the audit store: %w", err)

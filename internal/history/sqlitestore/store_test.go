@@ -2,7 +2,9 @@ package sqlitestore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/cairn-gitops/cairn/internal/history"
@@ -82,5 +84,44 @@ func TestReopen(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestTwoHandlesOneFile: two Stores on one file (as two processes would
+// be) appending at once still leave one gapless, verifiable chain: each
+// Append's transaction takes SQLite's write lock before reading the last
+// hash.
+func TestTwoHandlesOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "history.db")
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	const each = 40
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		for w := range 4 {
+			wg.Go(func() {
+				for n := range each / 4 {
+					r := history.Record{Event: history.RevisionApplied, Outcome: history.Succeeded,
+						Actor: fmt.Sprintf("store%d-writer%d-%d", i, w, n)}
+					if err := s.Append(ctx, r); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	v, err := stores[0].Verify(ctx)
+	if err != nil || !v.OK || v.Records != 2*each {
+		t.Errorf("Verify = %+v, %v; want OK with %d records", v, err, 2*each)
 	}
 }
