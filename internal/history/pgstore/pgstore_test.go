@@ -18,6 +18,9 @@ var shared pgtest.Shared
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if loaded != nil {
+		loaded.Close()
+	}
 	if err := shared.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "pgstore:", err)
 		if code == 0 {
