@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +21,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	_ "modernc.org/sqlite" // to tamper with the audit store as an attacker would
 
 	"github.com/cairn-gitops/cairn/internal/demo"
 	"github.com/cairn-gitops/cairn/internal/gittest"
@@ -89,6 +93,9 @@ func TestReconcileOnceAndDiff(t *testing.T) {
 		!strings.Contains(r.stdout, "+  replicas: 3") {
 		t.Errorf("diff after a manual scale: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
+
+	// The audit trail of that run: listed, verified, exported, tamper-evident.
+	checkHistory(t, state)
 
 	// An invalid commit: exit 1, the file and line on stderr, nothing applied.
 	g.Write("adapters/prod/broken.json", `{"apiVersion": "cairn.dev/v1alpha1", "kind": "Adapter"}`)
@@ -208,5 +215,42 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 			t.Fatalf("%s: not within %s", what, timeout)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkHistory reads the audit store a reconcile wrote under state.
+func checkHistory(t *testing.T, state string) {
+	t.Helper()
+	st := []string{"--state-dir", state}
+	r := cairn(t, append([]string{"history", "list", "--event", "adapter.installed", "--limit", "1000", "--output", "json"}, st...)...)
+	var recs []struct {
+		Seq   int64  `json:"seq"`
+		Event string `json:"event"`
+		Hash  string `json:"hash"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &recs) != nil || len(recs) != 16 {
+		t.Fatalf("history list: exit %d, %d records\n%s%s", r.code, len(recs), r.stdout, r.stderr)
+	}
+	if r := cairn(t, append([]string{"history", "verify"}, st...)...); r.code != 0 || !strings.Contains(r.stdout, "verified: 17 records") {
+		t.Errorf("history verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := cairn(t, append([]string{"history", "show", "1"}, st...)...); r.code != 0 || !strings.Contains(r.stdout, `"prevHash": ""`) {
+		t.Errorf("history show 1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = cairn(t, append([]string{"history", "export", "--format", "csv"}, st...)...)
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(lines) != 18 || !strings.HasPrefix(lines[0], "seq,time,event") {
+		t.Errorf("history export csv: exit %d, %d lines\n%s", r.code, len(lines), r.stderr)
+	}
+	// Someone edits one record in the file: verify names it and exits 1.
+	db, err := sql.Open("sqlite", filepath.Join(state, "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE records SET body = replace(body, '"outcome":"succeeded"', '"outcome":"failed"') WHERE seq = 5`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if r := cairn(t, append([]string{"history", "verify"}, st...)...); r.code != 1 || !strings.Contains(r.stdout, "record 5") {
+		t.Errorf("history verify after tampering: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -73,6 +73,7 @@ and records who changed what, when, and who approved it.`,
 		newReconcileCmd(s),
 		newServeCmd(s),
 		newDiffCmd(s),
+		newHistoryCmd(s),
 		newVersionCmd(version, s),
 	)
 	return root

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -126,34 +127,63 @@ type wiring struct {
 	remote *gitsource.Remote
 	helm   *helm.Client
 	rest   *rest.Config
+	store  history.Store
 	rec    *reconciler.Reconciler
 }
 
-func (w *wiring) Close() error { return w.remote.Close() }
+func (w *wiring) Close() error { return errors.Join(w.remote.Close(), w.store.Close()) }
 
-// wire builds a reconciler from the flags.
-func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, log *slog.Logger, recorder history.Recorder) (*wiring, error) {
-	cfg, err := cf.restConfig()
-	if err != nil {
+// wire builds a reconciler from the flags: audit records go to the store
+// and to the log.
+func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFlags, log *slog.Logger) (_ *wiring, err error) {
+	w := &wiring{}
+	if w.rest, err = cf.restConfig(); err != nil {
 		return nil, err
 	}
-	hc, err := helm.New(helm.Options{REST: cfg, Logger: log})
-	if err != nil {
+	if w.helm, err = helm.New(helm.Options{REST: w.rest, Logger: log}); err != nil {
 		return nil, err
 	}
-	remote, err := sf.open(ctx, log)
-	if err != nil {
+	if w.store, err = hf.open(ctx); err != nil {
 		return nil, err
 	}
-	rec, err := reconciler.New(reconciler.Options{
-		Source: reconciler.GitSource{Remote: remote}, Applier: hc, Logger: log, Recorder: recorder,
-		Status: status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
+	last, err := lastApplied(ctx, w.store)
+	if err == nil {
+		w.remote, err = sf.open(ctx, log)
+	}
+	if err != nil {
+		w.store.Close()
+		return nil, err
+	}
+	w.rec, err = reconciler.New(reconciler.Options{
+		Source: reconciler.GitSource{Remote: w.remote}, Applier: w.helm, Logger: log, LastApplied: last,
+		Recorder: history.Tee{w.store, history.Log{Logger: log}},
+		Status:   status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
 	})
 	if err != nil {
-		remote.Close()
+		w.Close()
 		return nil, err
 	}
-	return &wiring{remote: remote, helm: hc, rest: cfg, rec: rec}, nil
+	return w, nil
+}
+
+// lastApplied is the revision the audit store last records as applied in
+// full, "" when there is none.
+func lastApplied(ctx context.Context, st history.Store) (string, error) {
+	for before := int64(0); ; {
+		page, err := st.List(ctx, history.Filter{Events: []history.Event{history.RevisionApplied}, Before: before, Limit: 100})
+		if err != nil {
+			return "", fmt.Errorf("audit store: %w", err)
+		}
+		for _, r := range page {
+			if r.Outcome == history.Succeeded {
+				return r.Revision, nil
+			}
+		}
+		if len(page) < 100 {
+			return "", nil
+		}
+		before = page[len(page)-1].Seq
+	}
 }
 
 // stateDir is --state-dir, or the user cache directory's cairn folder.

@@ -20,6 +20,7 @@ import (
 type reconcileFlags struct {
 	source  sourceFlags
 	cluster clusterFlags
+	history historyFlags
 	once    bool
 	wait    time.Duration
 	log     string
@@ -44,6 +45,7 @@ revision is invalid, refused, or waits (a missing Secret); 2 anything else.`,
 	}
 	f.source.register(cmd.Flags())
 	f.cluster.register(cmd.Flags())
+	f.history.register(cmd.Flags(), &f.source.stateDir)
 	cmd.Flags().BoolVar(&f.once, "once", false, "reconcile once and exit")
 	cmd.Flags().DurationVar(&f.wait, "wait", 0, "after applying, wait up to this long for every adapter to be healthy")
 	cmd.Flags().StringVar(&f.log, "log-level", "warn", "log level: debug, info, warn, error")
@@ -56,7 +58,7 @@ func runReconcile(ctx context.Context, f *reconcileFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := wire(ctx, &f.source, &f.cluster, log, nil)
+	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 type serveFlags struct {
 	source            sourceFlags
 	cluster           clusterFlags
+	history           historyFlags
 	listen            string
 	interval, drift   time.Duration
 	driftMode         string
@@ -46,6 +47,7 @@ share a Lease and only the holder applies.`,
 	}
 	f.source.register(cmd.Flags())
 	f.cluster.register(cmd.Flags())
+	f.history.register(cmd.Flags(), &f.source.stateDir)
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", ":8080", "address of the HTTP server")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to poll the branch")
@@ -73,7 +75,7 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := wire(ctx, &f.source, &f.cluster, log, nil)
+	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log)
 	if err != nil {
 		return err
 	}
