@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/cairn-gitops/cairn/internal/history"
@@ -33,4 +34,34 @@ func TestScanHeader(t *testing.T) {
 			t.Errorf("scanHeader(%s) accepted it", bad)
 		}
 	}
+}
+
+// FuzzScanHeader: scanHeader never panics, and whatever it reads from a
+// JSON object with exact-case keys agrees with encoding/json.
+func FuzzScanHeader(f *testing.F) {
+	body, _ := history.Canonical(history.Stored{Seq: 1, Record: benchRecord(1)})
+	for _, seed := range []string{string(body), `{}`, `{"seq":1,"adapter":"a\"b"}`, `{"a":[{"b":"]"}]}`, `{"seq":`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := scanHeader(in)
+		if err != nil || !json.Valid(in) {
+			return
+		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(in, &fields) != nil {
+			return
+		}
+		for k := range fields {
+			for _, name := range []string{"seq", "prevHash", "time", "event", "adapter", "environment", "revision"} {
+				if k != name && strings.EqualFold(k, name) {
+					return // encoding/json matches keys regardless of case; canonical keys are exact
+				}
+			}
+		}
+		var want header
+		if json.Unmarshal(in, &want) == nil && got != want {
+			t.Errorf("scanHeader(%s) = %+v, encoding/json %+v", in, got, want)
+		}
+	})
 }
