@@ -29,6 +29,18 @@ type Tamperer interface {
 
 // Run runs the suite. open returns a new, empty store for each subtest and
 // arranges for its removal (t.Cleanup); Run closes the store it opened.
+//
+// What it holds a store to: Append numbers records 1, 2, 3... and chains
+// them (PrevHash, Hash = history.HashOf), also with 8 goroutines appending
+// at once; Get gives back every field as appended, times in UTC and numbers
+// inside Change.Before and After as json.Number (decode with
+// history.DecodeCanonical), and ErrNotFound for an unknown seq; List
+// filters by adapter, environment, author name or e-mail of any commit,
+// events and time range, newest first, and pages with Before and Limit
+// without overlap or gap; Scan goes oldest first and stops at fn's error;
+// Verify passes an intact store and, after one record is edited, deleted or
+// two are swapped, names the first record that no longer fits: the edited
+// one, the one after the deleted one, the earlier of the two swapped.
 func Run(t *testing.T, open func(t *testing.T) history.Store, tamper Tamperer) {
 	tests := []struct {
 		name string

@@ -65,16 +65,16 @@ func Open(path string) (*Store, error) {
 
 // check makes sure the pragmas that durability rests on took effect.
 func (s *Store) check() error {
-	var mode string
-	var sync int
-	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+	var journal string
+	var synchronous int
+	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil {
 		return err
 	}
-	if err := s.db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+	if err := s.db.QueryRow(`PRAGMA synchronous`).Scan(&synchronous); err != nil {
 		return err
 	}
-	if mode != "wal" || sync != 2 {
-		return fmt.Errorf("journal_mode %s, synchronous %d: want wal and 2 (FULL)", mode, sync)
+	if journal != "wal" || synchronous != 2 {
+		return fmt.Errorf("journal_mode %s, synchronous %d: want wal and 2 (FULL)", journal, synchronous)
 	}
 	return nil
 }
