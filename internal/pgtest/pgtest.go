@@ -27,7 +27,7 @@ import (
 const BinDirEnv = "CAIRN_PG_BINS"
 
 const (
-	startTimeout    = 30 * time.Second
+	startTimeout    = 2 * time.Minute
 	stopGrace       = 15 * time.Second
 	pollInterval    = 50 * time.Millisecond
 	startupAttempts = 3
@@ -75,8 +75,8 @@ type Server struct {
 
 // Start initialises a data folder in a new temporary folder and runs the
 // server on a free loopback port, returning once it accepts connections.
-// ctx bounds the start only (30 s when it has no deadline). On error nothing
-// is left running or on disk.
+// ctx bounds the start only (2 minutes when it has no deadline: initdb is
+// slow on a busy machine). On error nothing is left running or on disk.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	binDir, err := ResolveBinDir(opts.BinDir)
 	if err != nil {

@@ -294,7 +294,7 @@ func TestRestartUnderLoad(t *testing.T) {
 	if failed == 0 {
 		t.Error("no Append failed: the restart was not observed")
 	}
-	if slowest > appendWait+time.Second {
+	if slowest > appendWait+5*time.Second { // slack for a busy machine: the point is no hang
 		t.Errorf("an Append took %s, past its %s deadline", slowest, appendWait)
 	}
 	seen := scanActors(t, s, countRecords(t, s))
