@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +34,14 @@ import (
 var cluster = &testcluster.Shared{Options: testcluster.Options{
 	Nodes: 2, ControllerManager: true, Scheduler: true, Kwok: true,
 }}
+
+var prefixes atomic.Int64
+
+// uniquePrefix names one test run's namespaces and instance, so that runs
+// sharing a cluster (-count=2) do not see each other's releases.
+func uniquePrefix(base string) string {
+	return fmt.Sprintf("%s-%d-%d", base, os.Getpid()%10000, prefixes.Add(1))
+}
 
 // clusterRepo commits examples/config-repo with its namespaces renamed to
 // prefix-uat and prefix-prod, and creates the Secrets it references.
@@ -63,9 +72,10 @@ func clusterRepo(t *testing.T, cl *testcluster.Cluster, prefix string) (*gittest
 // as a user would, against the real control plane.
 func TestReconcileOnceAndDiff(t *testing.T) {
 	cl := cluster.Get(t)
-	g, kube := clusterRepo(t, cl, "cli-once")
+	p := uniquePrefix("cli-once")
+	g, kube := clusterRepo(t, cl, p)
 	state := t.TempDir()
-	args := []string{"reconcile", "--once", "--repo", g.Path(), "--kubeconfig", cl.Kubeconfig(), "--state-dir", state, "--instance", "cli-once"}
+	args := []string{"reconcile", "--once", "--repo", g.Path(), "--kubeconfig", cl.Kubeconfig(), "--state-dir", state, "--instance", p}
 
 	if r := cairn(t, "reconcile", "--repo", g.Path()); r.code != 2 || !strings.Contains(r.stderr, "--once") {
 		t.Errorf("reconcile without --once: exit %d, stderr %q", r.code, r.stderr)
@@ -74,19 +84,19 @@ func TestReconcileOnceAndDiff(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Applied (installed 16") || !strings.Contains(r.stdout, "applied and healthy: 16") {
 		t.Fatalf("reconcile --once: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	diff := []string{"diff", "--kubeconfig", cl.Kubeconfig(), "--instance", "cli-once", g.Path()}
+	diff := []string{"diff", "--kubeconfig", cl.Kubeconfig(), "--instance", p, g.Path()}
 	if r := cairn(t, diff...); r.code != 0 || !strings.Contains(r.stdout, "no differences") {
 		t.Fatalf("diff after reconcile: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 
 	// Someone scales a Deployment by hand: diff shows it and exits 1.
 	ctx := context.Background()
-	scale, err := kube.AppsV1().Deployments("cli-once-prod").GetScale(ctx, "lse-fix-primary", metav1.GetOptions{})
+	scale, err := kube.AppsV1().Deployments(p+"-prod").GetScale(ctx, "lse-fix-primary", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	scale.Spec.Replicas = 3
-	if _, err := kube.AppsV1().Deployments("cli-once-prod").UpdateScale(ctx, "lse-fix-primary", scale, metav1.UpdateOptions{}); err != nil {
+	if _, err := kube.AppsV1().Deployments(p+"-prod").UpdateScale(ctx, "lse-fix-primary", scale, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if r := cairn(t, diff...); r.code != 1 || !strings.Contains(r.stdout, "prod/lse-fix-primary: Deployment/lse-fix-primary differs") ||
@@ -110,14 +120,15 @@ func TestReconcileOnceAndDiff(t *testing.T) {
 // apply a new commit at once, a bad signature is refused, SIGTERM stops it.
 func TestServeWebhook(t *testing.T) {
 	cl := cluster.Get(t)
-	g, kube := clusterRepo(t, cl, "cli-serve")
+	p := uniquePrefix("cli-serve")
+	g, kube := clusterRepo(t, cl, p)
 	secretFile := filepath.Join(t.TempDir(), "webhook")
 	if err := os.WriteFile(secretFile, []byte("s3cret-for-tests\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
 	cmd := exec.Command(cairnBin, "serve", "--repo", g.Path(), "--kubeconfig", cl.Kubeconfig(), "--state-dir", t.TempDir(),
-		"--listen", addr, "--interval", "1h", "--webhook-secret-file", secretFile, "--instance", "cli-serve")
+		"--listen", addr, "--interval", "1h", "--webhook-secret-file", secretFile, "--instance", p)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -135,7 +146,7 @@ func TestServeWebhook(t *testing.T) {
 	waitUntil(t, 30*time.Second, "serve is ready", func() bool { return get(url+"/readyz") == 200 })
 	ctx := context.Background()
 	waitUntil(t, 60*time.Second, "the first revision applied", func() bool {
-		d, err := kube.AppsV1().Deployments("cli-serve-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
+		d, err := kube.AppsV1().Deployments(p+"-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
 		return err == nil && d.Annotations["cairn.dev/revision"] == g.Head()
 	})
 
@@ -150,7 +161,7 @@ func TestServeWebhook(t *testing.T) {
 		t.Fatalf("signed webhook: %d, want 202", code)
 	}
 	waitUntil(t, 20*time.Second, "the pushed commit applied after the webhook (interval is 1h)", func() bool {
-		cm, err := kube.CoreV1().ConfigMaps("cli-serve-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
+		cm, err := kube.CoreV1().ConfigMaps(p+"-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
 		return err == nil && cm.Annotations["cairn.dev/revision"] == head
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
