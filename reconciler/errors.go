@@ -1,9 +1,6 @@
 package reconciler
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // StalledError means retrying the same revision cannot help: the
 // documents are invalid, or the gate refused a prune. A new commit is
@@ -30,7 +27,6 @@ func (e *WaitingError) Unwrap() error { return e.Err }
 
 // Reasons, short CamelCase words as Kubernetes conditions use.
 const (
-	ReasonFetchFailed     = "FetchFailed"
 	ReasonValidation      = "ValidationFailed"
 	ReasonRenderFailed    = "RenderFailed"
 	ReasonPruneRefused    = "PruneRefused"
@@ -40,16 +36,3 @@ const (
 	ReasonApplied         = "Applied"
 	ReasonAuthFailed      = "GitAuthFailed"
 )
-
-// reasonOf returns the reason a classified error carries, or fallback.
-func reasonOf(err error, fallback string) string {
-	var s *StalledError
-	var w *WaitingError
-	switch {
-	case errors.As(err, &s):
-		return s.Reason
-	case errors.As(err, &w):
-		return w.Reason
-	}
-	return fallback
-}

@@ -23,8 +23,6 @@ type Phase string
 const (
 	// Pending: not tried yet.
 	Pending Phase = "Pending"
-	// Reconciling: being applied now.
-	Reconciling Phase = "Reconciling"
 	// Applied: everything of it is applied (health is reported apart).
 	Applied Phase = "Applied"
 	// Stalled: retrying the same revision cannot help (invalid documents,
