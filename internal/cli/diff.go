@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-gitops/cairn/internal/helm"
-	"github.com/cairn-gitops/cairn/internal/report"
-	"github.com/cairn-gitops/cairn/internal/validate"
 	"github.com/cairn-gitops/cairn/reconciler"
 	"github.com/cairn-gitops/cairn/render"
 )
@@ -84,31 +82,9 @@ func renderForDiff(ctx context.Context, dir string, deployed map[string]helm.Dep
 	if err != nil {
 		return nil, err
 	}
-	v, err := validate.New(validate.Options{})
-	if err != nil {
-		return nil, err
-	}
-	res, err := v.Validate(ctx, fsys)
-	if err != nil {
-		return nil, err
-	}
-	if !res.Valid() {
-		if err := report.Write(s.Err, "text", res.Findings, report.Summary{Files: res.Files, Documents: res.Documents}); err != nil {
-			return nil, err
-		}
-		return nil, &findingsError{n: len(res.Findings)}
-	}
-	rd, err := render.ForRepository(fsys, res.Repository)
-	if err != nil {
-		return nil, err
-	}
-	in := render.Input{Repository: res.Repository, Revision: func(key, _ string) string {
+	return renderRepository(ctx, fsys, dir, func(key, _ string) string {
 		return deployed[key].Labels[reconciler.LabelRevision]
-	}}
-	for _, a := range res.Adapters {
-		in.Adapters = append(in.Adapters, a.Adapter)
-	}
-	return rd.Render(ctx, in)
+	}, s)
 }
 
 // writeDiff prints every difference and returns how many releases differ.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -70,7 +71,7 @@ func runRender(cmd *cobra.Command, dir string, f renderFlags, s Streams) error {
 	if f.revision == "" {
 		f.revision = headOf(dir)
 	}
-	releases, err := renderRepository(cmd, fsys, dir, f.revision, s)
+	releases, err := renderRepository(cmd.Context(), fsys, dir, func(string, string) string { return f.revision }, s)
 	if err != nil {
 		return err
 	}
@@ -115,15 +116,16 @@ func headOf(dir string) string {
 	return c.Hash
 }
 
-// renderRepository validates the repository in fsys and renders it, stamping
-// revision on every object. An invalid repository is reported on the error
-// stream and renders nothing.
-func renderRepository(cmd *cobra.Command, fsys fs.FS, name, revision string, s Streams) ([]render.Release, error) {
+// renderRepository validates the repository in fsys and renders it,
+// stamping each release with the revision revisionOf gives for its key and
+// digest. An invalid repository is reported on the error stream and renders
+// nothing.
+func renderRepository(ctx context.Context, fsys fs.FS, name string, revisionOf func(key, digest string) string, s Streams) ([]render.Release, error) {
 	v, err := validate.New(validate.Options{})
 	if err != nil {
 		return nil, err
 	}
-	res, err := v.Validate(cmd.Context(), fsys)
+	res, err := v.Validate(ctx, fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +139,11 @@ func renderRepository(cmd *cobra.Command, fsys fs.FS, name, revision string, s S
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	in := render.Input{Repository: res.Repository, Revisions: map[string]string{}}
+	in := render.Input{Repository: res.Repository, Revision: revisionOf}
 	for _, a := range res.Adapters {
 		in.Adapters = append(in.Adapters, a.Adapter)
-		in.Revisions[a.Metadata.Environment+"/"+a.Metadata.Name] = revision
 	}
-	return r.Render(cmd.Context(), in)
+	return r.Render(ctx, in)
 }
 
 func writeJSON(s Streams, releases []render.Release) error {
