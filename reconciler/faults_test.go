@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/leader"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/internal/testcluster"
+	"github.com/cairn-gitops/cairn/internal/testenv"
 	"github.com/cairn-gitops/cairn/reconciler"
 )
 
@@ -113,9 +114,7 @@ func TestPruneGuards(t *testing.T) {
 // TestAPIServerRestart stops the API server in the middle of a reconcile
 // and starts it again: the loop converges without a restart of cairn.
 func TestAPIServerRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the local control plane: not part of -short")
-	}
+	testenv.SkipIfShort(t, "the local control plane")
 	cl, err := testcluster.Start(context.Background(), testcluster.Options{Nodes: 1, ControllerManager: true, Scheduler: true, Kwok: true})
 	if err != nil {
 		testcluster.SkipOrFail(t, err)

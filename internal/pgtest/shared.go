@@ -4,10 +4,10 @@ package pgtest
 
 import (
 	"context"
-	"errors"
-	"os"
 	"sync"
 	"testing"
+
+	"github.com/cairn-gitops/cairn/internal/testenv"
 )
 
 // SkipOrFail ends a test that could not start its server: it skips when the
@@ -16,10 +16,7 @@ import (
 // skips).
 func SkipOrFail(tb testing.TB, err error) {
 	tb.Helper()
-	if errors.Is(err, ErrNoBinaries) && os.Getenv("CI") == "" {
-		tb.Skip(err)
-	}
-	tb.Fatal(err)
+	testenv.SkipOrFail(tb, err, ErrNoBinaries)
 }
 
 // Shared is a server that a package's tests share, started on first use.
@@ -39,9 +36,7 @@ type Shared struct {
 // unit loop) it skips the test.
 func (s *Shared) Get(tb testing.TB) *Server {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("needs PostgreSQL: not part of -short")
-	}
+	testenv.SkipIfShort(tb, "PostgreSQL")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.started {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/cairn-gitops/cairn/internal/testenv"
 )
 
 // SkipOrFail ends a test that could not start its cluster: it skips when the
@@ -15,10 +17,7 @@ import (
 // skips).
 func SkipOrFail(tb testing.TB, err error) {
 	tb.Helper()
-	if errors.Is(err, ErrNoBinaries) && os.Getenv("CI") == "" {
-		tb.Skip(err)
-	}
-	tb.Fatal(err)
+	testenv.SkipOrFail(tb, err, ErrNoBinaries)
 }
 
 // Shared is a cluster that a package's tests share, started on first use.
@@ -40,9 +39,7 @@ type Shared struct {
 // unit loop) it skips the test.
 func (s *Shared) Get(tb testing.TB) *Cluster {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("needs the local control plane: not part of -short")
-	}
+	testenv.SkipIfShort(tb, "the local control plane")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.started {
