@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/netrange"
 )
 
@@ -496,40 +497,10 @@ func groupDigits(n int64) string {
 	return s
 }
 
-// parseDuration reads durations as security.json writes them: Go's units
-// plus d (day), w (week) and y (365 days), such as "8h", "30d" or "1y6w".
+// parseDuration reads durations as security.json writes them.
 func parseDuration(s string) (time.Duration, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return d, true
-	}
-	var total time.Duration
-	for s != "" {
-		i := 0
-		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
-			i++
-		}
-		j := i
-		for j < len(s) && (s[j] < '0' || s[j] > '9') && s[j] != '.' {
-			j++
-		}
-		n, err := strconv.ParseFloat(s[:i], 64)
-		if err != nil {
-			return 0, false
-		}
-		unit := map[string]time.Duration{"ns": time.Nanosecond, "us": time.Microsecond, "ms": time.Millisecond,
-			"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour,
-			"y": 365 * 24 * time.Hour}[s[i:j]]
-		if unit == 0 {
-			return 0, false
-		}
-		total += time.Duration(n * float64(unit))
-		s = s[j:]
-	}
-	return total, true
+	d, err := v1.ParseDuration(s)
+	return d, err == nil
 }
 
 // added and removed list the strings of after not in before, and of before
