@@ -248,7 +248,7 @@ func newHistoryExportCmd(s Streams) *cobra.Command {
 				return err
 			}
 			return withStore(cmd.Context(), &f.history, func(st history.Store) error {
-				if err := st.Scan(cmd.Context(), w.write); err != nil {
+				if err := st.Scan(cmd.Context(), 0, w.write); err != nil {
 					return err
 				}
 				return w.close()

@@ -55,6 +55,13 @@ type Commit struct {
 	// against, or a key that does not match) or "verified".
 	Signature string   `json:"signature"`
 	Files     []string `json:"files,omitempty"`
+	// PullRequest is the number of the pull request that merged the commit,
+	// Approvers the logins whose approvals the change policy counted, and
+	// Merger the login that merged it; empty where unknown (a direct push,
+	// or no GitHub connection).
+	PullRequest int      `json:"pullRequest,omitempty"`
+	Approvers   []string `json:"approvers,omitempty"`
+	Merger      string   `json:"merger,omitempty"`
 }
 
 // Change is one field-level change of an adapter, by JSON pointer.

@@ -52,9 +52,9 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]Stored, error)
 	// Get returns one record; ErrNotFound when there is none with seq.
 	Get(ctx context.Context, seq int64) (Stored, error)
-	// Scan calls fn for every record, oldest first, until fn returns an
-	// error (returned) or the records end.
-	Scan(ctx context.Context, fn func(Stored) error) error
+	// Scan calls fn for every record with Seq > after, oldest first, until
+	// fn returns an error (returned) or the records end.
+	Scan(ctx context.Context, after int64, fn func(Stored) error) error
 	// Verify recomputes the chain.
 	Verify(ctx context.Context) (Verification, error)
 	Close() error

@@ -174,7 +174,7 @@ func testConcurrentAppend(t *testing.T, s history.Store) {
 	verifyOK(t, s, writers*each)
 	seen := map[string]bool{}
 	next := int64(1)
-	err := s.Scan(ctx, func(r history.Stored) error {
+	err := s.Scan(ctx, 0, func(r history.Stored) error {
 		if r.Seq != next {
 			return fmt.Errorf("Scan gave seq %d, want %d", r.Seq, next)
 		}
@@ -303,21 +303,29 @@ func testGetNotFound(t *testing.T, s history.Store) {
 	}
 }
 
-// testScan: Scan visits records oldest first and stops at fn's first error,
+// testScan: Scan visits records oldest first, from the one after the
+// sequence number it is given, and stops at fn's first error,
 // returning it.
 func testScan(t *testing.T, s history.Store) {
 	ctx := context.Background()
 	appendN(t, s, 10)
 	var got []int64
-	if err := s.Scan(ctx, func(r history.Stored) error { got = append(got, r.Seq); return nil }); err != nil {
+	if err := s.Scan(ctx, 0, func(r history.Stored) error { got = append(got, r.Seq); return nil }); err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
 	if !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
 		t.Errorf("Scan visited %v", got)
 	}
+	got = nil
+	if err := s.Scan(ctx, 7, func(r history.Stored) error { got = append(got, r.Seq); return nil }); err != nil {
+		t.Fatalf("Scan after 7: %v", err)
+	}
+	if !slices.Equal(got, []int64{8, 9, 10}) {
+		t.Errorf("Scan after 7 visited %v, want 8, 9, 10", got)
+	}
 	stop := errors.New("stop")
 	calls := 0
-	err := s.Scan(ctx, func(r history.Stored) error {
+	err := s.Scan(ctx, 0, func(r history.Stored) error {
 		calls++
 		if calls == 3 {
 			return stop

@@ -431,12 +431,12 @@ func (s *Store) query(ctx context.Context, q string, args []any, fn func(seq int
 	return rows.Err()
 }
 
-// Scan calls fn for every record, oldest first, until fn returns an error,
-// which Scan returns.
-func (s *Store) Scan(ctx context.Context, fn func(history.Stored) error) error {
+// Scan calls fn for every record after seq after, oldest first, until fn
+// returns an error, which Scan returns.
+func (s *Store) Scan(ctx context.Context, after int64, fn func(history.Stored) error) error {
 	var fnErr error
-	q := "SELECT seq, hash, body FROM history_records ORDER BY seq"
-	err := s.query(ctx, q, nil, func(seq int64, hash, body string) error {
+	q := "SELECT seq, hash, body FROM history_records WHERE seq > $1 ORDER BY seq"
+	err := s.query(ctx, q, []any{after}, func(seq int64, hash, body string) error {
 		st, err := decode(seq, hash, body)
 		if err != nil {
 			return err

@@ -93,7 +93,7 @@ func scanActors(t *testing.T, s history.Store, n int64) map[string]int64 {
 		t.Fatalf("Verify = %+v, %v; want OK with %d records", v, err, n)
 	}
 	seen := map[string]int64{}
-	err = s.Scan(ctx, func(r history.Stored) error {
+	err = s.Scan(ctx, 0, func(r history.Stored) error {
 		if prev, dup := seen[r.Actor]; dup {
 			return fmt.Errorf("%s recorded twice, as %d and %d", r.Actor, prev, r.Seq)
 		}

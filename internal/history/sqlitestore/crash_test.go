@@ -76,7 +76,7 @@ func TestKilledWriter(t *testing.T) {
 			t.Fatalf("trial %d: Verify after the kill = %+v, %v", trial, v, err)
 		}
 		seen := map[string]bool{}
-		if err := s.Scan(context.Background(), func(r history.Stored) error { seen[r.Actor] = true; return nil }); err != nil {
+		if err := s.Scan(context.Background(), 0, func(r history.Stored) error { seen[r.Actor] = true; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()

@@ -97,10 +97,10 @@ func (s *Store) Get(ctx context.Context, seq int64) (history.Stored, error) {
 	return st, err
 }
 
-// Scan calls fn for every record, oldest first, from one consistent
-// snapshot, until fn returns an error (returned as is).
-func (s *Store) Scan(ctx context.Context, fn func(history.Stored) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, hash, body FROM records ORDER BY seq`)
+// Scan calls fn for every record after seq after, oldest first, from one
+// consistent snapshot, until fn returns an error (returned as is).
+func (s *Store) Scan(ctx context.Context, after int64, fn func(history.Stored) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, hash, body FROM records WHERE seq > ? ORDER BY seq`, after)
 	if err != nil {
 		return fmt.Errorf("scanning audit records: %w", err)
 	}
