@@ -94,6 +94,8 @@ type Record struct {
 	Error        string        `json:"error,omitempty"`
 	Actor        string        `json:"actor"`
 	Duration     time.Duration `json:"duration"`
+	// Checkpoint is set on HistoryPruned records.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
 // Recorder appends records. Append must not block the caller for long; a
@@ -143,8 +145,38 @@ func (m *Memory) Records() []Record {
 	return append([]Record(nil), m.records...)
 }
 
+// BatchRecorder appends several records at once, all or none.
+type BatchRecorder interface {
+	AppendAll(ctx context.Context, records []Record) error
+}
+
+// AppendAll appends records to rec: at once when rec is a BatchRecorder,
+// else one by one (stopping at the first error).
+func AppendAll(ctx context.Context, rec Recorder, records []Record) error {
+	if b, ok := rec.(BatchRecorder); ok {
+		return b.AppendAll(ctx, records)
+	}
+	for _, r := range records {
+		if err := rec.Append(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Tee appends to every recorder in turn and returns the first error.
 type Tee []Recorder
+
+// AppendAll appends records to each recorder.
+func (t Tee) AppendAll(ctx context.Context, records []Record) error {
+	var first error
+	for _, rec := range t {
+		if err := AppendAll(ctx, rec, records); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
 
 // Append appends r to each recorder.
 func (t Tee) Append(ctx context.Context, r Record) error {

@@ -42,12 +42,33 @@ type Verification struct {
 	// reordered, or after a dropped record); 0 when OK.
 	FirstBad int64  `json:"firstBad,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Checkpoint is the newest retention checkpoint, after which the
+	// chain starts; its signature has been checked with its own key (pin
+	// the key with Checkpoint.Check). Nil when nothing was ever pruned.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+}
+
+// Pruning asks a store to remove old records.
+type Pruning struct {
+	// Before is the cutoff: the records removed are the longest run from the
+	// oldest on whose Time is before it (a record at or after the cutoff
+	// keeps every record after it).
+	Before time.Time
+	// Signer signs the checkpoint.
+	Signer *Signer
+	// Record is the HistoryPruned record to append (its Time and Actor);
+	// the store sets Event, Outcome and Checkpoint.
+	Record Record
 }
 
 // Store is an append-only, hash-chained audit store. Implementations are
 // safe for concurrent use; Append assigns Seq, PrevHash and Hash.
 type Store interface {
 	Recorder
+	// AppendAll appends records in order, all or none, as consecutive
+	// records (one transaction: a reconcile pass records its revision and
+	// its adapters at once).
+	AppendAll(ctx context.Context, records []Record) error
 	// List returns matching records, newest first.
 	List(ctx context.Context, f Filter) ([]Stored, error)
 	// Get returns one record; ErrNotFound when there is none with seq.
@@ -55,8 +76,12 @@ type Store interface {
 	// Scan calls fn for every record with Seq > after, oldest first, until
 	// fn returns an error (returned) or the records end.
 	Scan(ctx context.Context, after int64, fn func(Stored) error) error
-	// Verify recomputes the chain.
+	// Verify recomputes the chain, from the newest checkpoint if any.
 	Verify(ctx context.Context) (Verification, error)
+	// Prune removes old records under a signed checkpoint, in one
+	// transaction with the HistoryPruned record that carries it. ok is false
+	// when no record is old enough (nothing written).
+	Prune(ctx context.Context, p Pruning) (cp Checkpoint, ok bool, err error)
 	Close() error
 }
 

@@ -25,6 +25,9 @@ type Tamperer interface {
 	// Swap exchanges the whole contents (everything but the sequence
 	// number) of records a and b.
 	Swap(t *testing.T, s history.Store, a, b int64)
+	// PutCheckpoint writes cp into the checkpoint table, replacing the one
+	// with the same Seq, and removes any checkpoint with a higher Seq.
+	PutCheckpoint(t *testing.T, s history.Store, cp history.Checkpoint)
 }
 
 // Run runs the suite. open returns a new, empty store for each subtest and
@@ -40,7 +43,11 @@ type Tamperer interface {
 // without overlap or gap; Scan goes oldest first and stops at fn's error;
 // Verify passes an intact store and, after one record is edited, deleted or
 // two are swapped, names the first record that no longer fits: the edited
-// one, the one after the deleted one, the earlier of the two swapped.
+// one, the one after the deleted one, the earlier of the two swapped;
+// AppendAll's records are consecutive; Prune removes the oldest run of
+// records before its cutoff under a signed checkpoint carried by a
+// history.pruned record, after which the chain verifies and goes on, and a
+// checkpoint edited or forged over deleted records fails Verify.
 func Run(t *testing.T, open func(t *testing.T) history.Store, tamper Tamperer) {
 	tests := []struct {
 		name string
@@ -54,6 +61,10 @@ func Run(t *testing.T, open func(t *testing.T) history.Store, tamper Tamperer) {
 		{"GetNotFound", testGetNotFound},
 		{"Scan", testScan},
 		{"VerifyEmpty", testVerifyEmpty},
+		{"AppendAll", testAppendAll},
+		{"Prune", testPrune},
+		{"PruneKeepsYounger", testPruneKeepsYounger},
+		{"PruneTamper", func(t *testing.T, s history.Store) { testPruneTamper(t, s, tamper) }},
 	}
 	for _, tc := range tamperings {
 		tests = append(tests, struct {

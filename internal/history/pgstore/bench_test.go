@@ -65,7 +65,7 @@ func load(ctx context.Context, s *Store, n int) error {
 			if err != nil {
 				return err
 			}
-			batch = append(batch, &pending{rec: r, prep: prep})
+			batch = append(batch, &pending{recs: []history.Record{r}, preps: []history.Prepared{prep}})
 		}
 		rows := chain(seq, hash, batch)
 		seq, hash = rows[len(rows)-1].seq, rows[len(rows)-1].hash

@@ -66,9 +66,9 @@ var _ history.Store = (*Store)(nil)
 // pending is one Append waiting for the committer.
 type pending struct {
 	ctx    context.Context
-	rec    history.Record
-	prep   history.Prepared // rec's canonical JSON, its place left open
-	result chan error       // buffered: the committer never blocks on it
+	recs   []history.Record
+	preps  []history.Prepared // recs' canonical JSON, their place left open
+	result chan error         // buffered: the committer never blocks on it
 }
 
 // Open connects to dsn (a libpq URL or key=value string; pgxpool's
@@ -132,11 +132,23 @@ func (s *Store) Close() error {
 // returns once it is committed. ctx bounds the wait; an Append that ends
 // with ctx's error may still have been committed.
 func (s *Store) Append(ctx context.Context, r history.Record) error {
-	prep, err := history.Prepare(r) // here, in parallel, not in the committer
-	if err != nil {
-		return fmt.Errorf("pgstore: append: %w", err)
+	return s.AppendAll(ctx, []history.Record{r})
+}
+
+// AppendAll appends records as consecutive records in one transaction, all
+// or none, like Append.
+func (s *Store) AppendAll(ctx context.Context, records []history.Record) error {
+	if len(records) == 0 {
+		return nil
 	}
-	p := &pending{ctx: ctx, rec: r, prep: prep, result: make(chan error, 1)}
+	p := &pending{ctx: ctx, recs: records, preps: make([]history.Prepared, len(records)), result: make(chan error, 1)}
+	for i, r := range records { // here, in parallel, not in the committer
+		prep, err := history.Prepare(r)
+		if err != nil {
+			return fmt.Errorf("pgstore: append: %w", err)
+		}
+		p.preps[i] = prep
+	}
 	select {
 	case s.queue <- p:
 	case <-s.closing:
@@ -271,11 +283,13 @@ func (s *Store) insert(ctx context.Context, batch []*pending) error {
 // chain assigns Seq, PrevHash and Hash to the records of batch, after the
 // head (seq, hash).
 func chain(seq int64, hash string, batch []*pending) []row {
-	rows := make([]row, len(batch))
-	for i, p := range batch {
-		body := p.prep.Canonical(seq+1, hash)
-		seq, hash = seq+1, history.HashBytes(body)
-		rows[i] = row{seq: seq, hash: hash, body: string(body), authors: authors(p.rec), rec: &p.rec}
+	var rows []row
+	for _, p := range batch {
+		for i := range p.recs {
+			body := p.preps[i].Canonical(seq+1, hash)
+			seq, hash = seq+1, history.HashBytes(body)
+			rows = append(rows, row{seq: seq, hash: hash, body: string(body), authors: authors(p.recs[i]), rec: &p.recs[i]})
+		}
 	}
 	return rows
 }
@@ -458,31 +472,64 @@ func (s *Store) Scan(ctx context.Context, after int64, fn func(history.Stored) e
 
 // Verify recomputes every record's hash from the stored canonical JSON and
 // checks that Seq has no gap, that each record names its own Seq and the
-// hash of the one before, and that the filtered columns agree with it. It
-// stops at the first bad record.
+// hash of the one before, and that the filtered columns agree with it; the
+// chain starts after the newest retention checkpoint, whose signature it
+// checks and which a HistoryPruned record of the chain must carry. It stops
+// at the first bad record, and reads one snapshot.
 func (s *Store) Verify(ctx context.Context) (history.Verification, error) {
 	var v history.Verification
-	rows, err := s.pool.Query(ctx,
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			cp, err := lastCheckpoint(ctx, tx)
+			if err != nil {
+				return err
+			}
+			v, err = verifyRows(ctx, tx, cp)
+			return err
+		})
+	if err != nil {
+		return history.Verification{}, fmt.Errorf("pgstore: verify: %w", err)
+	}
+	return v, nil
+}
+
+// verifyRows checks the records after cp (from the first when nil).
+func verifyRows(ctx context.Context, tx pgx.Tx, cp *history.Checkpoint) (history.Verification, error) {
+	v := history.Verification{Checkpoint: cp}
+	prev, want := "", int64(1)
+	if cp != nil {
+		if err := cp.Check(nil); err != nil {
+			v.FirstBad, v.Reason = cp.Seq+1, err.Error()
+			return v, nil
+		}
+		prev, want = cp.Hash, cp.Seq+1
+	}
+	rows, err := tx.Query(ctx,
 		"SELECT seq, hash, event, adapter, environment, time_ns, body FROM history_records ORDER BY seq")
 	if err != nil {
-		return v, fmt.Errorf("pgstore: verify: %w", err)
+		return v, err
 	}
 	defer rows.Close()
-	prev, want := "", int64(1)
+	recorded := cp == nil
 	var r stored
 	for rows.Next() {
 		if err := rows.Scan(&r.seq, &r.hash, &r.event, &r.adapter, &r.environment, &r.ns, &r.body); err != nil {
-			return history.Verification{}, fmt.Errorf("pgstore: verify: %w", err)
+			return history.Verification{}, err
 		}
 		v.Records++
 		if reason := r.check(want, prev); reason != "" {
 			v.FirstBad, v.Reason = r.seq, reason
 			return v, nil
 		}
+		recorded = recorded || history.Event(r.event) == history.HistoryPruned && history.Carries(r.body, cp)
 		prev, want = r.hash, r.seq+1
 	}
 	if err := rows.Err(); err != nil {
-		return history.Verification{}, fmt.Errorf("pgstore: verify: %w", err)
+		return history.Verification{}, err
+	}
+	if !recorded {
+		v.FirstBad, v.Reason = cp.Seq+1, history.CheckpointNotRecorded(cp)
+		return v, nil
 	}
 	v.OK = true
 	return v, nil

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -75,6 +76,15 @@ func (tamperer) Swap(t *testing.T, s history.Store, a, b int64) {
 		FROM history_records o WHERE (r.seq = $1 AND o.seq = $2) OR (r.seq = $2 AND o.seq = $1)`, a, b)
 	exec(t, s, -1, "UPDATE history_authors SET seq = -seq WHERE seq IN ($1, $2)", a, b)
 	exec(t, s, -1, "UPDATE history_authors SET seq = CASE seq WHEN -$1::bigint THEN $2 ELSE $1 END WHERE seq IN (-$1::bigint, -$2::bigint)", a, b)
+}
+
+func (tamperer) PutCheckpoint(t *testing.T, s history.Store, cp history.Checkpoint) {
+	body, err := json.Marshal(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, -1, "DELETE FROM history_checkpoints WHERE seq >= $1", cp.Seq)
+	exec(t, s, 1, "INSERT INTO history_checkpoints (seq, body) VALUES ($1, $2)", cp.Seq, string(body))
 }
 
 func record(actor string) history.Record {

@@ -112,7 +112,7 @@ func buildFixture(path string, n int) error {
 				s.Close()
 				return err
 			}
-			pend = append(pend, &pending{r: r, prep: prep})
+			pend = append(pend, &pending{recs: []history.Record{r}, preps: []history.Prepared{prep}})
 		}
 		if err := s.insert(context.Background(), pend); err != nil {
 			s.Close()

@@ -29,6 +29,12 @@ var migrations = []string{
 		seq INTEGER NOT NULL REFERENCES records (seq),
 		PRIMARY KEY (who, seq)
 	) WITHOUT ROWID;`,
+	// Retention checkpoints: body is the signed history.Checkpoint as JSON;
+	// seq is the last record it removed.
+	`CREATE TABLE checkpoints (
+		seq  INTEGER PRIMARY KEY,
+		body TEXT NOT NULL
+	);`,
 }
 
 // migrate applies the migrations the file lacks, in one transaction.

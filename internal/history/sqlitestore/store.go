@@ -34,10 +34,10 @@ type Store struct {
 }
 
 type pending struct {
-	r    history.Record
-	prep history.Prepared
-	err  error
-	done bool
+	recs  []history.Record
+	preps []history.Prepared
+	err   error
+	done  bool
 }
 
 // Open opens (creating it if needed) the store in the file at path and
@@ -86,14 +86,26 @@ func (s *Store) Close() error { return s.db.Close() }
 // It returns once r is durable. Appends that arrive together share one
 // transaction; an error in the transaction fails all of them.
 func (s *Store) Append(ctx context.Context, r history.Record) error {
+	return s.AppendAll(ctx, []history.Record{r})
+}
+
+// AppendAll appends records as consecutive records, all or none, and
+// returns once they are durable.
+func (s *Store) AppendAll(ctx context.Context, records []history.Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("appending to the audit store: %w", err)
 	}
-	prep, err := history.Prepare(r) // before the lock: encoding is the costly part
-	if err != nil {
-		return fmt.Errorf("appending to the audit store: %w", err)
+	if len(records) == 0 {
+		return nil
 	}
-	p := &pending{r: r, prep: prep}
+	p := &pending{recs: records, preps: make([]history.Prepared, len(records))}
+	for i, r := range records { // before the lock: encoding is the costly part
+		prep, err := history.Prepare(r)
+		if err != nil {
+			return fmt.Errorf("appending to the audit store: %w", err)
+		}
+		p.preps[i] = prep
+	}
 	s.queueMu.Lock()
 	s.queue = append(s.queue, p)
 	s.queueMu.Unlock()
@@ -130,24 +142,17 @@ func (s *Store) insert(ctx context.Context, batch []*pending) error {
 		return fmt.Errorf("appending to the audit store: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	var last history.Stored
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1`).Scan(&last.Seq, &last.Hash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("appending to the audit store: reading the last record: %w", err)
-	}
 	ins, err := newInserter(ctx, tx)
 	if err != nil {
 		return err
 	}
 	defer ins.close()
 	for _, p := range batch {
-		st := history.Stored{Seq: last.Seq + 1, PrevHash: last.Hash, Record: p.r}
-		body := p.prep.Canonical(st.Seq, st.PrevHash)
-		st.Hash = history.HashBytes(body)
-		if err := ins.insert(ctx, st, body); err != nil {
-			return err
+		for i := range p.recs {
+			if _, err := ins.add(ctx, p.recs[i], p.preps[i]); err != nil {
+				return err
+			}
 		}
-		last = st
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("appending to the audit store: commit: %w", err)
@@ -155,10 +160,21 @@ func (s *Store) insert(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
-// inserter writes records with prepared statements inside one transaction.
-type inserter struct{ record, author *sql.Stmt }
+// inserter writes records with prepared statements inside one transaction,
+// after the chain's head.
+type inserter struct {
+	record, author *sql.Stmt
+	head           history.Stored
+}
 
+// newInserter reads the head inside tx (BEGIN IMMEDIATE holds the file's
+// write lock, so no other process can move it) and prepares the inserts.
 func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
+	var head history.Stored
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1`).Scan(&head.Seq, &head.Hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("appending to the audit store: reading the last record: %w", err)
+	}
 	rec, err := tx.PrepareContext(ctx, `INSERT INTO records
 		(seq, time, event, adapter, environment, revision, body, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -170,7 +186,19 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 		rec.Close()
 		return nil, fmt.Errorf("appending to the audit store: %w", err)
 	}
-	return &inserter{rec, author}, nil
+	return &inserter{record: rec, author: author, head: head}, nil
+}
+
+// add appends r after the head and makes it the head.
+func (i *inserter) add(ctx context.Context, r history.Record, prep history.Prepared) (history.Stored, error) {
+	st := history.Stored{Seq: i.head.Seq + 1, PrevHash: i.head.Hash, Record: r}
+	body := prep.Canonical(st.Seq, st.PrevHash)
+	st.Hash = history.HashBytes(body)
+	if err := i.insert(ctx, st, body); err != nil {
+		return history.Stored{}, err
+	}
+	i.head = st
+	return st, nil
 }
 
 func (i *inserter) close() {

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -124,4 +125,13 @@ func TestTwoHandlesOneFile(t *testing.T) {
 	if err != nil || !v.OK || v.Records != 2*each {
 		t.Errorf("Verify = %+v, %v; want OK with %d records", v, err, 2*each)
 	}
+}
+
+func (tamperer) PutCheckpoint(t *testing.T, s history.Store, cp history.Checkpoint) {
+	body, err := json.Marshal(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, `DELETE FROM checkpoints WHERE seq >= ?`, cp.Seq)
+	exec(t, s, `INSERT INTO checkpoints (seq, body) VALUES (?, ?)`, cp.Seq, string(body))
 }

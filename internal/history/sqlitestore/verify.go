@@ -2,27 +2,56 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/cairn-gitops/cairn/internal/history"
 )
 
-// Verify recomputes the chain from the first record: each record's hash
-// must be the SHA-256 of its stored canonical JSON, its Seq one more than
-// the previous, its PrevHash the previous hash, and its indexed columns
-// equal to what the hashed JSON says (so filters cannot be misled). It stops
-// at the first bad record. It reads one snapshot, so it can run while
-// records are appended.
+// Verify recomputes the chain from the first record (after the newest
+// retention checkpoint, whose signature it checks): each record's hash must
+// be the SHA-256 of its stored canonical JSON, its Seq one more than the
+// previous, its PrevHash the previous hash, and its indexed columns equal
+// to what the hashed JSON says (so filters cannot be misled); the
+// checkpoint must be the one a HistoryPruned record of the chain carries.
+// It stops at the first bad record. It reads one snapshot, so it can run
+// while records are appended.
 func (s *Store) Verify(ctx context.Context) (history.Verification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, prev_hash, hash, body, time, event, adapter, environment, revision
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return history.Verification{}, fmt.Errorf("verifying the audit store: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return history.Verification{}, fmt.Errorf("verifying the audit store: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) //nolint:errcheck // a read-only snapshot
+	cp, err := lastCheckpoint(ctx, conn)
+	if err != nil {
+		return history.Verification{}, err
+	}
+	v := history.Verification{Checkpoint: cp}
+	var prev row
+	if cp != nil {
+		if err := cp.Check(nil); err != nil {
+			v.FirstBad, v.Reason = cp.Seq+1, err.Error()
+			return v, nil
+		}
+		prev = row{seq: cp.Seq, hash: cp.Hash}
+	}
+	return verifyRows(ctx, conn, v, prev)
+}
+
+// verifyRows checks every record after prev, within conn's snapshot.
+func verifyRows(ctx context.Context, conn *sql.Conn, v history.Verification, prev row) (history.Verification, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT seq, prev_hash, hash, body, time, event, adapter, environment, revision
 		FROM records ORDER BY seq`)
 	if err != nil {
 		return history.Verification{}, fmt.Errorf("verifying the audit store: %w", err)
 	}
 	defer rows.Close()
-	var v history.Verification
-	var prev row
+	recorded := v.Checkpoint == nil
 	for rows.Next() {
 		var r row
 		if err := rows.Scan(&r.seq, &r.prevHash, &r.hash, &r.body, &r.time, &r.event, &r.adapter,
@@ -34,10 +63,15 @@ func (s *Store) Verify(ctx context.Context) (history.Verification, error) {
 			v.FirstBad, v.Reason = r.seq, reason
 			return v, nil
 		}
+		recorded = recorded || history.Event(r.event) == history.HistoryPruned && history.Carries(r.body, v.Checkpoint)
 		prev = r
 	}
 	if err := rows.Err(); err != nil {
 		return history.Verification{}, fmt.Errorf("verifying the audit store: %w", err)
+	}
+	if !recorded {
+		v.FirstBad, v.Reason = v.Checkpoint.Seq+1, history.CheckpointNotRecorded(v.Checkpoint)
+		return v, nil
 	}
 	v.OK = true
 	return v, nil
