@@ -16,12 +16,15 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 	dur := r.opts.Clock.Since(p.started)
 	phase, reason := classify(err)
 	rs := r.revisionStatus(p, phase, reason, err, dur)
-	base := r.applied
+	base := r.baseline(ctx)
 	var stalled *StalledError
 	if p.rev != nil && errors.As(err, &stalled) {
 		p.rev.verdict, r.rendered = err, p.rev
 	}
 	if err == nil {
+		if r.opts.OnApplied != nil && (r.applied == nil || r.applied.commit.Hash != p.head.Hash) {
+			r.opts.OnApplied(ctx, p.head.Hash, p.rev.result)
+		}
 		r.applied, r.pending = p.rev, 0
 	} else {
 		r.pending = len(p.toApply) + len(p.toRemove)

@@ -50,6 +50,15 @@ type Options struct {
 	// WaitRetry is how soon a waiting revision (a missing Secret) is tried
 	// again (default 30s).
 	WaitRetry time.Duration
+	// Audit reads the audit store back, for the records a killed
+	// predecessor did not write (see catchUp); nil skips that.
+	Audit AuditLookup
+	// OnApplied, when set, is called with each revision that applies in
+	// full and differs from the one before (the first of a process too):
+	// what reloads with a revision (the security configuration's audit
+	// settings, access rules) hooks in here. It runs in the reconcile and
+	// must not block.
+	OnApplied func(ctx context.Context, revision string, res *validate.Result)
 }
 
 // Reconciler applies revisions of one branch. Reconcile is safe to call
@@ -67,6 +76,10 @@ type Reconciler struct {
 	loaded   bool
 	// applied is the last revision applied in full.
 	applied *revision
+	// base is Options.LastApplied loaded, for the records of the first
+	// pass; baseTried says it was tried. caughtUp says catchUp ran.
+	base                *revision
+	baseTried, caughtUp bool
 	// rendered caches the validation and render of the last head tried.
 	rendered *revision
 	// pending counts adapters of the last attempt that did not apply.
@@ -135,8 +148,12 @@ func New(opts Options) (*Reconciler, error) {
 		}
 		opts.Validator = v
 	}
-	return &Reconciler{opts: opts, status: opts.Status, rec: opts.Recorder, log: opts.Logger,
-		deployed: map[string]deployedRelease{}, triggers: make(chan struct{}, 1)}, nil
+	r := &Reconciler{opts: opts, status: opts.Status, rec: opts.Recorder, log: opts.Logger,
+		deployed: map[string]deployedRelease{}, triggers: make(chan struct{}, 1)}
+	if opts.LastApplied != "" { // its applied verdict is recorded: a restart does not repeat it
+		r.noteOnce("revision", opts.LastApplied+"\x00"+string(status.Applied)+"\x00"+ReasonApplied)
+	}
+	return r, nil
 }
 
 // Status is the store the reconciler reports to.

@@ -14,26 +14,36 @@ import (
 
 // record writes the audit records of a pass: one per adapter that was
 // changed, failed or started waiting, one for the revision, and one for a
-// rewritten branch history. A verdict repeated on the next pass of the same
-// revision (still waiting, still invalid) is not recorded again.
+// rewritten branch history, appended together (all or none). A verdict
+// repeated on the next pass of the same revision (still waiting, still
+// invalid) is not recorded again.
 func (r *Reconciler) record(ctx context.Context, p *pass, base *revision, rs status.Revision, err error, dur time.Duration) {
+	if p.rev == nil && err != nil && errors.Is(err, context.Canceled) {
+		return
+	}
+	r.append(ctx, append(r.catchUp(ctx, p, base), r.passRecords(p, base, rs, dur)...)...)
+}
+
+// passRecords returns the records of a pass, the revision's last.
+func (r *Reconciler) passRecords(p *pass, base *revision, rs status.Revision, dur time.Duration) []history.Record {
 	previous := r.opts.LastApplied
 	if base != nil {
 		previous = base.commit.Hash
 	}
-	if p.rev == nil && err != nil && errors.Is(err, context.Canceled) {
-		return
-	}
+	var out []history.Record
 	commits := commitsOf(p.commits)
 	if p.rewritten != nil && r.noteOnce("rewritten", p.head.Hash) {
-		r.append(ctx, history.Record{Event: history.HistoryRewritten, Revision: p.head.Hash, Previous: previous,
+		out = append(out, history.Record{Event: history.HistoryRewritten, Revision: p.head.Hash, Previous: previous,
 			Outcome: history.Succeeded, Error: p.rewritten.Error(), Commits: commits})
 	}
-	changes := changesOf(base, p)
+	var changes map[string]adapterChanges
+	if len(p.results) > 0 {
+		changes = changesOf(base, p)
+	}
 	for _, res := range p.results {
 		if rec, ok := r.adapterRecord(p, res, changes); ok {
 			rec.Commits = touching(p.commits, changes[res.key].files)
-			r.append(ctx, rec)
+			out = append(out, rec)
 		}
 	}
 	event, outcome := history.RevisionApplied, history.Succeeded
@@ -47,9 +57,9 @@ func (r *Reconciler) record(ctx context.Context, p *pass, base *revision, rs sta
 		event, outcome = history.RevisionFailed, history.Failed
 	}
 	if !r.noteOnce("revision", p.head.Hash+"\x00"+string(rs.Phase)+"\x00"+rs.Reason) {
-		return
+		return out
 	}
-	r.append(ctx, history.Record{Event: event, Revision: p.head.Hash, Previous: previous, Commits: commits,
+	return append(out, history.Record{Event: event, Revision: p.head.Hash, Previous: previous, Commits: commits,
 		Outcome: outcome, Error: rs.Message, Duration: dur})
 }
 
@@ -97,10 +107,18 @@ func (r *Reconciler) adapterRecord(p *pass, res result, changes map[string]adapt
 	return rec, true
 }
 
-func (r *Reconciler) append(ctx context.Context, rec history.Record) {
-	rec.Time, rec.Actor = r.opts.Clock.Now(), r.opts.Actor
-	if err := r.rec.Append(ctx, rec); err != nil {
-		r.log.ErrorContext(ctx, "audit record not written", "event", rec.Event, "adapter", rec.Adapter, "error", err)
+// append stamps records with the time and actor and appends them at once.
+func (r *Reconciler) append(ctx context.Context, recs ...history.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	now := r.opts.Clock.Now()
+	for i := range recs {
+		recs[i].Time, recs[i].Actor = now, r.opts.Actor
+	}
+	if err := history.AppendAll(ctx, r.rec, recs); err != nil {
+		r.log.ErrorContext(ctx, "audit records not written", "records", len(recs), "event", recs[0].Event,
+			"adapter", recs[0].Adapter, "error", err)
 	}
 }
 
@@ -114,7 +132,7 @@ type adapterChanges struct {
 // this process knows it (base), adapter by adapter.
 func changesOf(base *revision, p *pass) map[string]adapterChanges {
 	out := map[string]adapterChanges{}
-	if base == nil || p.rev == nil || p.rev.releases == nil || len(p.results) == 0 {
+	if base == nil || p.rev == nil || p.rev.releases == nil {
 		return out
 	}
 	pl := plan.Compare(

@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/manifest"
 	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/internal/validate"
 	"github.com/cairn-gitops/cairn/render"
 )
 
@@ -206,5 +207,38 @@ func TestLastAppliedUnknown(t *testing.T) {
 		if rec.Event == history.RevisionApplied && (rec.Previous != old || len(rec.Commits) != 1) {
 			t.Errorf("revision record: previous %q, %d commits", rec.Previous, len(rec.Commits))
 		}
+	}
+}
+
+// TestOnApplied: the hook hears each newly applied revision once, with its
+// security configuration, and not a failed or repeated one.
+func TestOnApplied(t *testing.T) {
+	app := &fakeApplier{}
+	src := &fakeSource{dir: "../examples/config-repo", head: strings.Repeat("a", 40)}
+	var heard []string
+	r, err := New(Options{Source: src, Applier: app, Recorder: &history.Memory{},
+		OnApplied: func(_ context.Context, rev string, res *validate.Result) {
+			if res == nil || res.Security == nil || res.Security.Spec.Audit == nil {
+				t.Errorf("OnApplied(%s) without the security configuration", rev[:4])
+			}
+			heard = append(heard, rev[:4])
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, head := range []string{"a", "a", "b"} {
+		src.head = strings.Repeat(head, 40)
+		if err := r.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app.apply = func(helm.Release) (helm.Outcome, error) { return helm.Outcome{Action: helm.Failed}, errors.New("refused") }
+	src.dir, src.head = t.TempDir(), strings.Repeat("c", 40) // renders nothing: refused
+	if err := r.Reconcile(ctx); err == nil {
+		t.Fatal("an empty revision applied")
+	}
+	if fmt.Sprint(heard) != "[aaaa bbbb]" {
+		t.Errorf("OnApplied heard %v, want [aaaa bbbb]", heard)
 	}
 }

@@ -156,8 +156,8 @@ func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFla
 	}
 	w.rec, err = reconciler.New(reconciler.Options{
 		Source: reconciler.GitSource{Remote: w.remote}, Applier: w.helm, Logger: log, LastApplied: last,
-		Recorder: history.Tee{w.store, history.Log{Logger: log}},
-		Status:   status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
+		Recorder: history.Tee{w.store, history.Log{Logger: log}}, Audit: w.store,
+		Status: status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
 	})
 	if err != nil {
 		w.Close()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,8 @@ import (
 // given, else the embedded single-file store.
 type historyFlags struct {
 	db, dsnFile string
+	// signingKey is the Ed25519 key that signs retention checkpoints.
+	signingKey string
 	// stateDir points at the --state-dir value the command registers.
 	stateDir *string
 }
@@ -35,6 +38,21 @@ func (f *historyFlags) register(fs *pflag.FlagSet, stateDir *string) {
 	f.stateDir = stateDir
 	fs.StringVar(&f.db, "history-db", "", "the embedded audit store (default: STATE_DIR/history.db)")
 	fs.StringVar(&f.dsnFile, "history-dsn-file", "", "file holding a PostgreSQL DSN: use PostgreSQL as the audit store")
+	fs.StringVar(&f.signingKey, "audit-signing-key-file", "",
+		"Ed25519 private key (PEM) that signs retention checkpoints (default: STATE_DIR/audit-signing.key, created if missing)")
+}
+
+// signer loads the checkpoint signing key; the default file is created
+// when missing, a file named by the flag must exist.
+func (f *historyFlags) signer() (*history.Signer, error) {
+	if f.signingKey != "" {
+		return history.LoadSigner(f.signingKey, false)
+	}
+	base, err := stateDir(*f.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	return history.LoadSigner(filepath.Join(base, "audit-signing.key"), true)
 }
 
 // path is the embedded store's file.
@@ -107,7 +125,8 @@ func newHistoryCmd(s Streams) *cobra.Command {
 		Use:   "history",
 		Short: "Read, verify and export the audit trail",
 	}
-	cmd.AddCommand(newHistoryListCmd(s), newHistoryShowCmd(s), newHistoryVerifyCmd(s), newHistoryExportCmd(s))
+	cmd.AddCommand(newHistoryListCmd(s), newHistoryShowCmd(s), newHistoryVerifyCmd(s), newHistoryExportCmd(s),
+		newHistoryPruneCmd(s), newHistoryKeyCmd(s))
 	return cmd
 }
 
@@ -212,27 +231,132 @@ func newHistoryShowCmd(s Streams) *cobra.Command {
 
 func newHistoryVerifyCmd(s Streams) *cobra.Command {
 	var f storeCmdFlags
+	var pinned string
 	cmd := &cobra.Command{
-		Use:   "verify",
+		Use:   "verify [--public-key FILE]",
 		Short: "Recompute the hash chain; exit 1 naming the first bad record",
-		Args:  cobra.NoArgs,
+		Long: `verify recomputes every record's hash and link. After retention removed old
+records, the chain starts at a signed checkpoint: verify checks its signature
+and, with --public-key (the key cairn history key printed), that the
+checkpoint was signed by that key and no other.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var key ed25519.PublicKey
+			if pinned != "" {
+				k, err := history.LoadPublicKey(pinned)
+				if err != nil {
+					return err
+				}
+				key = k
+			}
 			return withStore(cmd.Context(), &f.history, func(st history.Store) error {
 				v, err := st.Verify(cmd.Context())
 				if err != nil {
 					return err
 				}
-				if v.OK {
-					fmt.Fprintf(s.Out, "verified: %d records, the chain is intact\n", v.Records)
-					return nil
-				}
-				fmt.Fprintf(s.Out, "NOT verified: record %d: %s (%d records checked)\n", v.FirstBad, v.Reason, v.Records)
-				return &findingsError{n: 1}
+				return reportVerification(s.Out, v, key)
 			})
 		},
 	}
 	f.register(cmd.Flags())
+	cmd.Flags().StringVar(&pinned, "public-key", "", "PEM public key that must have signed the retention checkpoint")
 	return cmd
+}
+
+// reportVerification prints what Verify found; a findingsError when the
+// chain or the checkpoint's key is not right.
+func reportVerification(w io.Writer, v history.Verification, pinned ed25519.PublicKey) error {
+	if !v.OK {
+		fmt.Fprintf(w, "NOT verified: record %d: %s (%d records checked)\n", v.FirstBad, v.Reason, v.Records)
+		return &findingsError{n: 1}
+	}
+	if cp := v.Checkpoint; cp != nil {
+		key, _ := cp.PublicKey() // Verify checked it
+		fmt.Fprintf(w, "retention: records %d to %d (older than %s) removed on %s under a checkpoint signed by %s\n",
+			cp.First, cp.Seq, cp.Before.UTC().Format(time.RFC3339), cp.Time.UTC().Format(time.RFC3339), history.Fingerprint(key))
+		if pinned != nil {
+			if err := cp.Check(pinned); err != nil {
+				fmt.Fprintf(w, "NOT verified: %v\n", err)
+				return &findingsError{n: 1}
+			}
+		} else {
+			fmt.Fprintln(w, "(pass --public-key to require that key)")
+		}
+	}
+	fmt.Fprintf(w, "verified: %d records, the chain is intact\n", v.Records)
+	return nil
+}
+
+func newHistoryPruneCmd(s Streams) *cobra.Command {
+	var f storeCmdFlags
+	var olderThan string
+	cmd := &cobra.Command{
+		Use:   "prune --older-than 7y",
+		Short: "Remove old audit records under a signed checkpoint (what serve does from security.json)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			period, err := history.ParseRetention(olderThan)
+			if err != nil || period == 0 {
+				return fmt.Errorf("--older-than %q: want a duration such as 365d or 7y", olderThan)
+			}
+			signer, err := f.history.signer()
+			if err != nil {
+				return err
+			}
+			return withStore(cmd.Context(), &f.history, func(st history.Store) error {
+				r := &history.Retainer{Store: st, Signer: signer, Actor: "cairn history prune (" + userAtHost() + ")"}
+				r.SetPeriod(period)
+				cp, ok, err := r.Prune(cmd.Context())
+				switch {
+				case err != nil:
+					return err
+				case !ok:
+					fmt.Fprintf(s.Out, "nothing older than %s\n", olderThan)
+				default:
+					fmt.Fprintf(s.Out, "removed records %d to %d under a checkpoint signed by %s\n",
+						cp.First, cp.Seq, history.Fingerprint(signer.PublicKey()))
+				}
+				return nil
+			})
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().StringVar(&olderThan, "older-than", "", "remove records older than this (at least 1d), such as 7y")
+	return cmd
+}
+
+func newHistoryKeyCmd(s Streams) *cobra.Command {
+	var f storeCmdFlags
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Print the public key that signs retention checkpoints, to pin with verify --public-key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			signer, err := f.history.signer()
+			if err != nil {
+				return err
+			}
+			pem, err := history.PublicKeyPEM(signer.PublicKey())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Err, "%s\n", history.Fingerprint(signer.PublicKey()))
+			_, err = s.Out.Write(pem)
+			return err
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// userAtHost names the person running a command, for audit records.
+func userAtHost() string {
+	host, _ := os.Hostname()
+	name := os.Getenv("USER")
+	if name == "" {
+		name = "unknown"
+	}
+	return name + "@" + host
 }
 
 func newHistoryExportCmd(s Streams) *cobra.Command {
@@ -360,7 +484,7 @@ func exporter(w io.Writer, format string) (*recordWriter, error) {
 func csvExporter(w io.Writer) *recordWriter {
 	cw := csv.NewWriter(w)
 	header := []string{"seq", "time", "event", "outcome", "environment", "adapter", "revision", "release",
-		"helmVersion", "valuesDigest", "actor", "durationMs", "error", "commits", "changes", "prevHash", "hash"}
+		"helmVersion", "valuesDigest", "actor", "durationMs", "error", "note", "commits", "changes", "prevHash", "hash"}
 	wroteHeader := false
 	return &recordWriter{
 		write: func(r history.Stored) error {
@@ -374,7 +498,7 @@ func csvExporter(w io.Writer) *recordWriter {
 			changes, _ := json.Marshal(r.Changes)
 			return cw.Write([]string{strconv.FormatInt(r.Seq, 10), r.Time.UTC().Format(time.RFC3339Nano), string(r.Event),
 				string(r.Outcome), r.Environment, r.Adapter, r.Revision, r.Release, strconv.Itoa(r.HelmVersion),
-				r.ValuesDigest, r.Actor, strconv.FormatInt(r.Duration.Milliseconds(), 10), r.Error,
+				r.ValuesDigest, r.Actor, strconv.FormatInt(r.Duration.Milliseconds(), 10), r.Error, r.Note,
 				string(commits), string(changes), r.PrevHash, r.Hash})
 		},
 		close: func() error {

@@ -95,6 +95,23 @@ func (r *Repo) Write(path, content string) {
 	}
 }
 
+// Read returns the content of the file at path in the worktree.
+func (r *Repo) Read(path string) string {
+	r.tb.Helper()
+	b, err := os.ReadFile(r.abs(path))
+	if err != nil {
+		r.tb.Fatalf("gittest: %v", err)
+	}
+	return string(b)
+}
+
+// Exists reports whether path exists in the worktree.
+func (r *Repo) Exists(path string) bool {
+	r.tb.Helper()
+	_, err := os.Stat(r.abs(path))
+	return err == nil
+}
+
 // Remove removes the file or directory tree at path.
 func (r *Repo) Remove(path string) {
 	r.tb.Helper()

@@ -94,6 +94,9 @@ type Record struct {
 	Error        string        `json:"error,omitempty"`
 	Actor        string        `json:"actor"`
 	Duration     time.Duration `json:"duration"`
+	// Note says something unusual about the record, such as that it was
+	// written after a restart for a change made before it.
+	Note string `json:"note,omitempty"`
 	// Checkpoint is set on HistoryPruned records.
 	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
