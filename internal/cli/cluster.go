@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/helm"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/internal/validate"
 	"github.com/cairn-gitops/cairn/reconciler"
 )
 
@@ -129,6 +130,9 @@ type wiring struct {
 	rest   *rest.Config
 	store  history.Store
 	rec    *reconciler.Reconciler
+	// onApplied are called with each revision that applies (see
+	// reconciler.Options.OnApplied); add them before the loop runs.
+	onApplied []func(ctx context.Context, revision string, res *validate.Result)
 }
 
 func (w *wiring) Close() error { return errors.Join(w.remote.Close(), w.store.Close()) }
@@ -157,6 +161,11 @@ func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFla
 	w.rec, err = reconciler.New(reconciler.Options{
 		Source: reconciler.GitSource{Remote: w.remote}, Applier: w.helm, Logger: log, LastApplied: last,
 		Recorder: history.Tee{w.store, history.Log{Logger: log}}, Audit: w.store,
+		OnApplied: func(ctx context.Context, rev string, res *validate.Result) {
+			for _, fn := range w.onApplied {
+				fn(ctx, rev, res)
+			}
+		},
 		Status: status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
 	})
 	if err != nil {

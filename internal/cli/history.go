@@ -439,6 +439,12 @@ func summaryOf(r history.Record) string {
 	if r.Error != "" {
 		parts = append(parts, "error: "+r.Error)
 	}
+	if cp := r.Checkpoint; cp != nil {
+		parts = append(parts, fmt.Sprintf("removed records %d to %d (older than %s)", cp.First, cp.Seq, cp.Before.UTC().Format(time.DateOnly)))
+	}
+	if r.Note != "" {
+		parts = append(parts, "note: "+r.Note)
+	}
 	return strings.Join(parts, "  ")
 }
 

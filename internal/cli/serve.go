@@ -15,8 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-gitops/cairn/internal/api"
+	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/leader"
 	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/internal/validate"
 	"github.com/cairn-gitops/cairn/reconciler"
 )
 
@@ -80,6 +82,10 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 		return err
 	}
 	defer w.Close()
+	retain, err := retainer(w, &f.history, log)
+	if err != nil {
+		return err
+	}
 	var ready atomic.Bool
 	srv, err := startHTTP(ctx, f.listen, api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger,
 		Ready: ready.Load, WebhookSecret: secret, Logger: log}), log)
@@ -88,7 +94,8 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	}
 	defer shutdown(srv)
 	loop := reconciler.LoopOptions{Interval: f.interval, DriftInterval: driftInterval(f.drift), DriftMode: mode}
-	work := func(ctx context.Context) {
+	work := func(ctx context.Context) { // the leader's: it applies, and prunes the trail
+		go retain.Run(ctx, retentionInterval)
 		if err := w.rec.Run(ctx, loop); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("reconcile loop stopped", "error", err)
 		}
@@ -101,6 +108,34 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	}
 	ready.Store(true) // a standby replica is ready: it serves, it does not apply
 	return runElected(ctx, f, w, log, work)
+}
+
+// retentionInterval is how often the audit trail is pruned to the
+// retention period of the applied security configuration.
+const retentionInterval = 6 * time.Hour
+
+// retainer prunes the audit store to the applied revision's
+// audit.retention, under checkpoints signed with the history flags' key.
+func retainer(w *wiring, hf *historyFlags, log *slog.Logger) (*history.Retainer, error) {
+	signer, err := hf.signer()
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	r := &history.Retainer{Store: w.store, Signer: signer, Logger: log, Actor: "cairn-retention@" + host}
+	w.onApplied = append(w.onApplied, func(ctx context.Context, rev string, res *validate.Result) {
+		var period time.Duration
+		if sec := res.Security; sec != nil && sec.Spec.Audit.On() {
+			p, err := history.ParseRetention(sec.Spec.Audit.Retention)
+			if err != nil {
+				log.ErrorContext(ctx, "audit retention not changed", "revision", rev, "error", err)
+				return
+			}
+			period = p
+		}
+		r.SetPeriod(period)
+	})
+	return r, nil
 }
 
 // runElected runs work while this replica holds the Lease.
