@@ -61,6 +61,33 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendAll: one writer appending batches the way the reconciler
+// records a pass (its adapters and its revision in one transaction), each
+// batch durable when AppendAll returns.
+func BenchmarkAppendAll(b *testing.B) {
+	for _, size := range []int{17, 100, 1001} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "h.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += size {
+				batch := make([]history.Record, 0, size)
+				for j := i; j < min(i+size, b.N); j++ {
+					batch = append(batch, benchRecord(j))
+				}
+				if err := s.AppendAll(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b)
+		})
+	}
+}
+
 const fixtureRecords = 1_000_000
 
 var fixtureOnce struct {
