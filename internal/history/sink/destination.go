@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,19 +140,18 @@ func (e *env) parseHTTP(h *v1alpha1.AuditHTTP) (string, sink, error) {
 	}
 	name := httpName(u)
 	return name, &httpSink{url: u, name: name, client: e.client, timeout: timeout,
-		headers: h.HeadersSecretRef, secretDir: e.secretDir}, nil
+		headers: h.HeadersSecretRef, secretDir: e.secretDir, now: e.clock.Now}, nil
 }
 
 // parseURL parses an endpoint's URL. Its error shows neither the URL nor
 // any part of its userinfo.
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
+	if err != nil && rawUserinfo(raw) != "" {
+		return nil, &scrubbed{msg: "URL does not parse (not shown: it holds userinfo)", err: err}
+	}
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			ue.URL = "(not shown)"
-		}
-		return nil, scrub(err, rawUserinfo(raw))
+		return nil, fmt.Errorf("URL does not parse: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("URL scheme %q: want http or https", u.Scheme)

@@ -31,12 +31,13 @@
 // Failures are retried, never dropped: network errors, timeouts (10s, or
 // the destination's timeout) and every non-2xx answer, with exponential
 // backoff and jitter from 1s to 5m, or after the Retry-After a 429 or 503
-// asks for (at most an hour). A 4xx other than 408 and 429 usually needs an
-// operator (a revoked token, say) and is logged at Error once per streak of
-// failures; other failures at Warn. Redirects are not followed (a POST
-// redirected becomes a GET, which would look delivered). A file line that
-// is larger than the rotation size cannot be written: the destination stops
-// there with an error until the size is raised.
+// asks for (at most an hour). The first failure of a streak is logged at
+// Warn, the others at Debug, the recovery at Info; a 4xx other than 408 and
+// 429 usually needs an operator (a revoked token, say) and is logged at
+// Error, once per streak. Redirects are not followed (a POST redirected
+// becomes a GET, which would look delivered). A file line that is larger
+// than the rotation size cannot be written: the destination stops there,
+// with the error in Stats, until the size is raised.
 //
 // Secrets: the headers of an http destination are read, at each attempt, from
 // the files Options.SecretDir/<secret name>/<key>, for the keys its
