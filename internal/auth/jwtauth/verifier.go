@@ -209,12 +209,16 @@ func (v *Verifier) parse(raw string) (*jose.JSONWebSignature, string, error) {
 		return nil, "", fmt.Errorf("%w: want three dot-separated parts", ErrMalformed)
 	}
 	var hdr struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
+		Alg  string          `json:"alg"`
+		Kid  string          `json:"kid"`
+		Crit json.RawMessage `json:"crit"`
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil || json.Unmarshal(b, &hdr) != nil {
 		return nil, "", fmt.Errorf("%w: header is not base64url JSON", ErrMalformed)
+	}
+	if hdr.Crit != nil {
+		return nil, "", fmt.Errorf("%w: critical header extensions are not supported", ErrMalformed)
 	}
 	if !slices.Contains(v.cfg.Algorithms, hdr.Alg) {
 		return nil, "", fmt.Errorf("%w: %s", ErrAlgorithm, safe(hdr.Alg))
