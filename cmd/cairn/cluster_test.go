@@ -122,6 +122,10 @@ func TestServeWebhook(t *testing.T) {
 	cl := cluster.Get(t)
 	p := uniquePrefix("cli-serve")
 	g, kube := clusterRepo(t, cl, p)
+	// security.json's file destination, moved where the test can read it.
+	auditFile := filepath.Join(t.TempDir(), "audit", "audit.log")
+	g.Write("security.json", strings.Replace(g.Read("security.json"), "/var/log/cairn/audit.log", auditFile, 1))
+	g.Commit("Audit copies to a file the test reads")
 	secretFile := filepath.Join(t.TempDir(), "webhook")
 	if err := os.WriteFile(secretFile, []byte("s3cret-for-tests\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -164,6 +168,12 @@ func TestServeWebhook(t *testing.T) {
 		cm, err := kube.CoreV1().ConfigMaps(p+"-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
 		return err == nil && cm.Annotations["cairn.dev/revision"] == head
 	})
+	// Every record is copied to the file destination of security.json.
+	waitUntil(t, 10*time.Second, "the upgrade's record in the audit file", func() bool {
+		b, _ := os.ReadFile(auditFile)
+		return bytes.Contains(b, []byte(`"event":"adapter.upgraded"`)) && bytes.Contains(b, []byte(head))
+	})
+	checkAuditCopy(t, auditFile)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +187,32 @@ func TestServeWebhook(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "s3cret-for-tests") || strings.Contains(logs.String(), "placeholder-") {
 		t.Error("serve logged a secret value")
+	}
+}
+
+// checkAuditCopy reads an audit file destination: one record per line,
+// numbered from 1 without a gap, each linked to the one before.
+func checkAuditCopy(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := ""
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i, line := range lines {
+		var r struct {
+			Seq      int64  `json:"seq"`
+			PrevHash string `json:"prevHash"`
+			Hash     string `json:"hash"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Seq != int64(i+1) || r.PrevHash != prev {
+			t.Fatalf("audit file line %d: seq %d, prevHash %.12s (want %.12s): %v", i+1, r.Seq, r.PrevHash, prev, err)
+		}
+		prev = r.Hash
+	}
+	if len(lines) < 18 {
+		t.Errorf("audit file holds %d records, want the 16 installs, a revision and the upgrade at least", len(lines))
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-gitops/cairn/internal/api"
+	"github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/history/sink"
 	"github.com/cairn-gitops/cairn/internal/leader"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/internal/validate"
@@ -32,6 +34,7 @@ type serveFlags struct {
 	leaderElect       bool
 	leaseNS, lease    string
 	webhookSecretFile string
+	auditSecretsDir   string
 	log               string
 }
 
@@ -59,6 +62,8 @@ share a Lease and only the holder applies.`,
 	fl.StringVar(&f.leaseNS, "lease-namespace", "", "namespace of the Lease (default $POD_NAMESPACE, else default)")
 	fl.StringVar(&f.lease, "lease-name", "cairn", "name of the Lease")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the GitHub webhook secret (webhooks are refused without it)")
+	fl.StringVar(&f.auditSecretsDir, "audit-secrets-dir", "",
+		"folder of the Secrets that security.json's HTTP audit destinations name (DIR/SECRET/KEY holds header KEY)")
 	fl.StringVar(&f.log, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
 }
@@ -86,6 +91,10 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
+	copies, err := forwarder(w, f, s, log)
+	if err != nil {
+		return err
+	}
 	var ready atomic.Bool
 	srv, err := startHTTP(ctx, f.listen, api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger,
 		Ready: ready.Load, WebhookSecret: secret, Logger: log}), log)
@@ -96,6 +105,11 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	loop := reconciler.LoopOptions{Interval: f.interval, DriftInterval: driftInterval(f.drift), DriftMode: mode}
 	work := func(ctx context.Context) { // the leader's: it applies, and prunes the trail
 		go retain.Run(ctx, retentionInterval)
+		go func() {
+			if err := copies.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("audit destinations stopped", "error", err)
+			}
+		}()
 		if err := w.rec.Run(ctx, loop); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("reconcile loop stopped", "error", err)
 		}
@@ -136,6 +150,30 @@ func retainer(w *wiring, hf *historyFlags, log *slog.Logger) (*history.Retainer,
 		r.SetPeriod(period)
 	})
 	return r, nil
+}
+
+// forwarder copies the audit trail to the destinations of the applied
+// revision's security.json (a file, stdout, an HTTP endpoint), tailing the
+// store so that no destination can hold the reconciler back.
+func forwarder(w *wiring, f *serveFlags, s Streams, log *slog.Logger) (*sink.Forwarder, error) {
+	dir, err := stateDir(f.source.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	fw, err := sink.New(sink.Options{Store: w.store, StateDir: dir, SecretDir: f.auditSecretsDir, Stdout: s.Out, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("audit destinations: %w", err)
+	}
+	w.onApplied = append(w.onApplied, func(ctx context.Context, rev string, res *validate.Result) {
+		var dests []v1alpha1.AuditDestination
+		if sec := res.Security; sec != nil && sec.Spec.Audit.On() {
+			dests = sec.Spec.Audit.Destinations
+		}
+		if err := fw.Configure(ctx, dests); err != nil {
+			log.ErrorContext(ctx, "audit destinations not changed", "revision", rev, "error", err)
+		}
+	})
+	return fw, nil
 }
 
 // runElected runs work while this replica holds the Lease.

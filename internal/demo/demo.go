@@ -1,12 +1,15 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -68,8 +71,20 @@ func startCluster(ctx context.Context, root, dir string) (*testcluster.Cluster, 
 // creates the Secrets its adapters reference.
 func makeRepository(ctx context.Context, out io.Writer, root, dir string, cluster *testcluster.Cluster) (string, error) {
 	src := filepath.Join(root, "examples", "config-repo")
+	staged := filepath.Join(dir, "config-repo-src")
+	// The audit file destination of security.json, moved into the demo's
+	// folder (cairn cannot write /var/log/cairn here).
+	audit := auditPath(dir)
+	if err := copyTree(src, staged, func(rel string, b []byte) []byte {
+		if rel == "security.json" {
+			return bytes.Replace(b, []byte("/var/log/cairn/audit.log"), []byte(audit), 1)
+		}
+		return b
+	}); err != nil {
+		return "", err
+	}
 	repo := filepath.Join(dir, "config-repo")
-	if _, err := gitsource.CommitDir(repo, src, "main", "Import the example connectivity configuration",
+	if _, err := gitsource.CommitDir(repo, staged, "main", "Import the example connectivity configuration",
 		gitsource.Signature{Name: "Demo Operator", Email: "operator@acme.example"}); err != nil {
 		return "", err
 	}
@@ -93,6 +108,7 @@ func banner(opts Options, dir, repo, kubeconfig string) {
   health           http://%s/healthz
   compare          %s diff --kubeconfig %s %s
   cluster log      %s
+  audit trail      %s history list --state-dir %s   (a copy of each record: %s)
 
   Try: change "replicas" or "heartbeatSeconds" of an adapter in
   %s/adapters/prod/lse-fix-primary.json and commit it: only that release is
@@ -100,7 +116,8 @@ func banner(opts Options, dir, repo, kubeconfig string) {
   invalid document: nothing applies and the log names the file and why.
   Press Ctrl-C to stop everything.
 
-`, repo, repo, kubeconfig, opts.Listen, opts.Cairn, kubeconfig, repo, filepath.Join(dir, "cluster.log"), repo)
+`, repo, repo, kubeconfig, opts.Listen, opts.Cairn, kubeconfig, repo, filepath.Join(dir, "cluster.log"),
+		opts.Cairn, filepath.Join(dir, "state"), auditPath(dir), repo)
 }
 
 // serve runs `cairn serve` until ctx ends.
@@ -128,6 +145,46 @@ func serve(ctx context.Context, opts Options, dir, repo, kubeconfig string) erro
 		fmt.Fprintln(opts.Out, "==> stopped; the control plane is stopping too")
 		return nil
 	}
+}
+
+// schemaPath is the pattern security.json's audit file paths must match.
+var schemaPath = regexp.MustCompile(`^(/[A-Za-z0-9_.@+-]+)+$`)
+
+// auditPath is where the demo's audit file destination writes: in its
+// folder when the path is one security.json accepts, else in /tmp.
+func auditPath(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		if p := filepath.Join(abs, "audit", "audit.log"); schemaPath.MatchString(p) {
+			return p
+		}
+	}
+	return "/tmp/cairn-demo-audit.log"
+}
+
+// copyTree copies the regular files under src to dst (replaced), passing
+// each through edit with its slash-separated path.
+func copyTree(src, dst string, edit func(rel string, b []byte) []byte) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, edit(filepath.ToSlash(rel), b), 0o644)
+	})
 }
 
 func copyFile(from, to string) error {
