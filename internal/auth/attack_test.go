@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -380,8 +379,6 @@ func boolInt(b bool) int {
 func outcome(e *env, r *http.Request, perm rbac.Permission, res rbac.Resource) (status int, reason string, err error) {
 	p, d, err := e.a.Check(r, perm, res)
 	switch {
-	case errors.Is(err, ErrNoCredentials):
-		return Status(err), "no-credentials", err
 	case err != nil:
 		if p.Valid() {
 			return 0, "principal returned with an error", err

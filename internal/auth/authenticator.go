@@ -174,12 +174,53 @@ func (a *Authenticator) verifier(spec *v1.JWT, old *state) (*jwtauth.Verifier, e
 	return v, nil
 }
 
-// Authorizer is the RBAC policy in force.
-func (a *Authenticator) Authorizer() *rbac.Authorizer { return a.state.Load().authz }
+// Snapshot is the configuration in force at one moment. A request should
+// take one snapshot and use it throughout (authenticate, authorize, filter,
+// mask), so that a reload in between cannot mix two configurations.
+type Snapshot struct {
+	a  *Authenticator
+	st *state
+}
 
-// Masker is the masking in force; nil (which masks nothing) when none is
+// Snapshot returns the configuration in force now.
+func (a *Authenticator) Snapshot() Snapshot { return Snapshot{a: a, st: a.state.Load()} }
+
+// Authenticate returns who r acts for, ErrNoCredentials, or an *Error.
+func (s Snapshot) Authenticate(r *http.Request) (Principal, error) {
+	p, err := s.a.credentials(r, s.st)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			s.a.log.DebugContext(r.Context(), "auth: credentials refused", "method", e.Method,
+				"reason", e.Reason, "keyId", e.KeyID, "remote", r.RemoteAddr)
+		}
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// Check authenticates r and decides perm on res. err is set only when
+// authentication failed; a denial is a Decision.
+func (s Snapshot) Check(r *http.Request, perm rbac.Permission, res rbac.Resource) (Principal, rbac.Decision, error) {
+	p, err := s.Authenticate(r)
+	if err != nil {
+		return p, rbac.Decision{}, err
+	}
+	return p, s.st.authz.Decide(p, perm, res), nil
+}
+
+// Authorizer is the snapshot's RBAC policy.
+func (s Snapshot) Authorizer() *rbac.Authorizer { return s.st.authz }
+
+// Masker is the snapshot's masking; nil (which masks nothing) when none is
 // configured.
-func (a *Authenticator) Masker() *mask.Masker { return a.state.Load().masker }
+func (s Snapshot) Masker() *mask.Masker { return s.st.masker }
+
+// Authorizer is the RBAC policy in force.
+func (a *Authenticator) Authorizer() *rbac.Authorizer { return a.Snapshot().Authorizer() }
+
+// Masker is the masking in force.
+func (a *Authenticator) Masker() *mask.Masker { return a.Snapshot().Masker() }
 
 // Sessions is the session store, kept across reloads; the OIDC login
 // creates sessions in it.
@@ -188,33 +229,15 @@ func (a *Authenticator) Sessions() *session.Store { return a.sessions }
 // SessionCookie is the name of the session cookie.
 func (a *Authenticator) SessionCookie() string { return a.opts.SessionCookie }
 
-// Authenticate returns who r acts for, ErrNoCredentials, or an *Error.
+// Authenticate returns who r acts for, ErrNoCredentials, or an *Error,
+// against the configuration in force.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
-	return a.authenticate(r, a.state.Load())
+	return a.Snapshot().Authenticate(r)
 }
 
 // Check authenticates r and decides perm on res against one configuration.
-// err is set only when authentication failed; a denial is a Decision.
 func (a *Authenticator) Check(r *http.Request, perm rbac.Permission, res rbac.Resource) (Principal, rbac.Decision, error) {
-	st := a.state.Load()
-	p, err := a.authenticate(r, st)
-	if err != nil {
-		return p, rbac.Decision{}, err
-	}
-	return p, st.authz.Decide(p, perm, res), nil
-}
-
-func (a *Authenticator) authenticate(r *http.Request, st *state) (Principal, error) {
-	p, err := a.credentials(r, st)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			a.log.DebugContext(r.Context(), "auth: credentials refused", "method", e.Method,
-				"reason", e.Reason, "keyId", e.KeyID, "remote", r.RemoteAddr)
-		}
-		return Principal{}, err
-	}
-	return p, nil
+	return a.Snapshot().Check(r, perm, res)
 }
 
 // credentials finds the request's credentials and checks them.

@@ -16,6 +16,7 @@ type Reason string
 
 // Reasons of an *Error.
 const (
+	ReasonNoCredentials   Reason = "no-credentials"  // ErrNoCredentials
 	ReasonMalformed       Reason = "malformed"       // not a credential of the kind it claims
 	ReasonBadScheme       Reason = "bad-scheme"      // Authorization is not Bearer
 	ReasonMethodDisabled  Reason = "method-disabled" // security.json does not enable this method
@@ -97,8 +98,12 @@ func Challenge(err error) string {
 	return `Bearer realm="cairn"`
 }
 
-// ReasonOf returns the reason of an *Error in err's chain, or "".
+// ReasonOf returns the reason of an *Error in err's chain,
+// ReasonNoCredentials for ErrNoCredentials, or "".
 func ReasonOf(err error) Reason {
+	if errors.Is(err, ErrNoCredentials) {
+		return ReasonNoCredentials
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Reason

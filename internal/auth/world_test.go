@@ -49,7 +49,7 @@ type world struct {
 	log     *syncBuffer
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{p: oidctest.Start(t, oidctest.Options{Users: users()}), keys: map[string]string{},
 		entries: map[string]v1.APIKey{}, tokens: map[string]string{}, idTokens: map[string]string{}, log: &syncBuffer{}}
@@ -74,7 +74,7 @@ func newWorld(t *testing.T) *world {
 }
 
 // newKeys makes the API keys: name, scopes, expiry, disabled.
-func (w *world) newKeys(t *testing.T) {
+func (w *world) newKeys(t testing.TB) {
 	t.Helper()
 	yes := true
 	for _, k := range []struct {
@@ -151,7 +151,7 @@ func (w *world) config() *v1.SecurityConfig {
 }
 
 // authenticator builds a fresh Authenticator for cfg, logging into w.log.
-func (w *world) authenticator(t *testing.T, cfg *v1.SecurityConfig, clk *clocktesting.FakePassiveClock) *Authenticator {
+func (w *world) authenticator(t testing.TB, cfg *v1.SecurityConfig, clk *clocktesting.FakePassiveClock) *Authenticator {
 	t.Helper()
 	log := slog.New(slog.NewJSONHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := New(cfg, Options{Clock: clk, Logger: log, JWKSMinRefresh: -1})

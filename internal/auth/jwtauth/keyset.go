@@ -60,13 +60,22 @@ func newKeySet(issuer, url string, opts Options) *keySet {
 }
 
 // get returns the key kid names, fetching the key set when kid is unknown
-// or the set is stale (rate-limited by minRefresh).
+// or the set is stale (rate-limited by minRefresh). While one request
+// refreshes a stale set, the others use the keys they have.
 func (k *keySet) get(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 	key, ok, stale := k.cached(kid)
-	if ok && !stale {
+	switch {
+	case ok && !stale:
 		return key, nil
+	case ok:
+		if !k.fetchMu.TryLock() {
+			return key, nil
+		}
+	default:
+		k.fetchMu.Lock()
 	}
-	fetchErr := k.refresh(ctx)
+	fetchErr := k.refreshLocked(ctx)
+	k.fetchMu.Unlock()
 	if key, ok, _ = k.cached(kid); ok {
 		return key, nil // a stale key still serves while the provider is down
 	}
@@ -83,11 +92,10 @@ func (k *keySet) cached(kid string) (key jose.JSONWebKey, ok, stale bool) {
 	return key, ok, k.clock.Since(k.fetched) > k.maxAge
 }
 
-// refresh fetches the key set unless a fetch was tried within minRefresh;
-// it returns the error of the latest attempt, if that failed.
-func (k *keySet) refresh(ctx context.Context) error {
-	k.fetchMu.Lock()
-	defer k.fetchMu.Unlock()
+// refreshLocked fetches the key set unless a fetch was tried within
+// minRefresh; it returns the error of the latest attempt, if that failed.
+// The caller holds fetchMu.
+func (k *keySet) refreshLocked(ctx context.Context) error {
 	now := k.clock.Now()
 	if !k.lastTry.IsZero() && now.Sub(k.lastTry) < k.minRefresh {
 		return k.lastErr

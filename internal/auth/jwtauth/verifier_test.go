@@ -3,9 +3,11 @@ package jwtauth
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,4 +243,50 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("error repeats the token: %v", err)
 		}
 	})
+}
+
+// TestStaleKeysServeDuringRefresh: while one request refreshes a stale key
+// set from a slow provider, the others verify with the keys they have.
+func TestStaleKeysServeDuringRefresh(t *testing.T) {
+	p := oidctest.Start(t, oidctest.Options{})
+	gate, arrived := make(chan struct{}), make(chan struct{}, 10)
+	var slow atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow.Load() {
+			arrived <- struct{}{}
+			<-gate
+		}
+		resp, err := http.Get(p.JWKSURI())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	defer proxy.Close()
+	cfg := config(p)
+	cfg.JWKSURI = proxy.URL
+	clk := clocktesting.NewFakePassiveClock(time.Now())
+	v := verifier(t, cfg, Options{Clock: clk, MinRefresh: time.Second, MaxKeyAge: time.Minute})
+	tok, _ := p.Sign(p.Claims("alice"))
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	clk.SetTime(clk.Now().Add(2 * time.Minute))
+	slow.Store(true)
+	done := make(chan error)
+	go func() {
+		_, err := v.Verify(ctx, tok)
+		done <- err
+	}()
+	<-arrived // the first request is refreshing and the provider hangs
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("a second request during the refresh: %v", err)
+	}
+	close(gate)
+	if err := <-done; err != nil {
+		t.Fatalf("the refreshing request: %v", err)
+	}
 }
