@@ -35,7 +35,6 @@ type keySet struct {
 	url     string     // the JWKS URL, configured or discovered
 	lastTry time.Time
 	lastErr error
-	fetches int // fetch attempts, for tests
 }
 
 func newKeySet(issuer, url string, opts Options) *keySet {
@@ -100,7 +99,7 @@ func (k *keySet) refreshLocked(ctx context.Context) error {
 	if !k.lastTry.IsZero() && now.Sub(k.lastTry) < k.minRefresh {
 		return k.lastErr
 	}
-	k.lastTry, k.fetches = now, k.fetches+1
+	k.lastTry = now
 	// The fetch serves every waiting request: one caller giving up must not
 	// cancel it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultFetchTimeout)
