@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -146,6 +147,9 @@ func (r *Remote) setAuth(a Auth, ep *transport.Endpoint) error {
 
 // openClone opens or initialises the bare clone and sets its origin URL.
 func (r *Remote) openClone() error {
+	if err := r.repairRefs(); err != nil {
+		return err
+	}
 	g, err := git.PlainOpen(r.dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		g, err = initClone(r.dir)
@@ -167,6 +171,29 @@ func (r *Remote) openClone() error {
 	}
 	r.repo = repo
 	return nil
+}
+
+// repairRefs removes the empty reference files a process killed while
+// go-git wrote one leaves behind (go-git truncates a ref file, then writes
+// it): an empty ref makes every later read fail, while a missing one is
+// only fetched again.
+func (r *Remote) repairRefs() error {
+	root := filepath.Join(r.dir, "refs")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > 0 {
+			return err
+		}
+		r.log.Warn("removing an empty Git reference left by an interrupted write", "ref", p)
+		return os.Remove(p)
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // initClone makes an empty bare repository in dir, which must be empty or
@@ -253,6 +280,9 @@ func (r *Remote) stagingRef() plumbing.ReferenceName {
 // clone (not the Repo's, whose storage readers use) and returns the head.
 func (r *Remote) download(ctx context.Context) (hash plumbing.Hash, fresh bool, err error) {
 	if err := ctx.Err(); err != nil {
+		return hash, false, r.fetchError(ctx, err, nil)
+	}
+	if err := r.repairRefs(); err != nil {
 		return hash, false, r.fetchError(ctx, err, nil)
 	}
 	g, err := git.PlainOpen(r.dir)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -492,5 +493,28 @@ func TestAuthIsNotPrinted(t *testing.T) {
 		if strings.Contains(s, "secret") || !strings.Contains(s, "Password") {
 			t.Fatalf("printed Auth = %q: want the fields set named, no values", s)
 		}
+	}
+}
+
+// TestRemoteRepairsEmptyRefs: a process killed while go-git wrote a
+// reference leaves it empty; the clone still opens and fetches.
+func TestRemoteRepairsEmptyRefs(t *testing.T) {
+	g, first := upstream(t)
+	dir := t.TempDir()
+	opts := gitsource.RemoteOptions{URL: g.Path(), Branch: "main", Dir: dir}
+	r := openRemote(t, opts)
+	fetch(t, r, first)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"refs/remotes/origin/main", "refs/cairn/fetch/main"} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(ref)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := openRemote(t, opts)
+	fetch(t, again, first)
+	if c, err := again.Repo().Resolve("origin/main"); err != nil || c.Hash != first {
+		t.Fatalf("after the repair, origin/main = %s, %v; want %s", c.Hash, err, first)
 	}
 }

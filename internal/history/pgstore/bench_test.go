@@ -119,3 +119,22 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(*benchRecords)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkAppendAll: one writer appending a pass's records (17) at once.
+func BenchmarkAppendAll(b *testing.B) {
+	s := open(b)
+	defer s.Close()
+	ctx := context.Background()
+	const size = 17
+	b.ResetTimer()
+	for i := 0; i < b.N; i += size {
+		batch := make([]history.Record, 0, size)
+		for j := i; j < min(i+size, b.N); j++ {
+			batch = append(batch, benchRecord(j))
+		}
+		if err := s.AppendAll(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
