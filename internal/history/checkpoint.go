@@ -142,11 +142,19 @@ func createSigner(path string) (*Signer, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the audit signing key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written aside, then linked into place: a process killed half-way
+	// leaves no partial key, and two starting at once keep the first key.
+	f, err := os.CreateTemp(filepath.Dir(path), ".audit-signing-key-*")
 	if err != nil {
 		return nil, fmt.Errorf("creating the audit signing key: %w", err)
 	}
-	if err := errors.Join(pem.Encode(f, &pem.Block{Type: pemPrivate, Bytes: der}), f.Sync(), f.Close()); err != nil {
+	defer os.Remove(f.Name())
+	if err := errors.Join(f.Chmod(0o600), pem.Encode(f, &pem.Block{Type: pemPrivate, Bytes: der}), f.Sync(), f.Close()); err != nil {
+		return nil, fmt.Errorf("creating the audit signing key: %w", err)
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, os.ErrExist) {
+		return LoadSigner(path, false)
+	} else if err != nil {
 		return nil, fmt.Errorf("creating the audit signing key: %w", err)
 	}
 	return &Signer{key: key}, nil
