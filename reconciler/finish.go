@@ -8,6 +8,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/diag"
 	"github.com/cairn-gitops/cairn/internal/helm"
 	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/render"
 )
 
 // finish is the only writer of status and history for a pass: it reports
@@ -39,8 +40,33 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 			s.Adapters = r.adapterStatuses(s.Adapters, p, now)
 		}
 	})
+	if p.rev != nil && p.rev.stalled == nil && p.rev.releases != nil {
+		r.publishReleases(p.rev.releases)
+	}
 	r.record(ctx, p, base, rs, err, dur)
 	return err
+}
+
+// publishReleases makes the rendered releases of the last pass readable
+// by Rendered without the reconcile lock.
+func (r *Reconciler) publishReleases(releases []render.Release) {
+	m := make(map[string]render.Release, len(releases))
+	for _, rel := range releases {
+		m[rel.Key()] = rel
+	}
+	r.releases.Store(&m)
+}
+
+// Rendered returns the release of an adapter ("environment/name") as the
+// last pass rendered it: its values (Secret references, never contents)
+// and objects.
+func (r *Reconciler) Rendered(key string) (render.Release, bool) {
+	m := r.releases.Load()
+	if m == nil {
+		return render.Release{}, false
+	}
+	rel, ok := (*m)[key]
+	return rel, ok
 }
 
 // classify maps a verdict to a phase and a reason.
@@ -116,6 +142,9 @@ func (r *Reconciler) adapterStatuses(old []status.Adapter, p *pass, now time.Tim
 			}
 		}
 		a.Namespace = rel.Namespace
+		if ad := p.adapters[rel.Key()]; ad != nil {
+			a.Protocol, a.Role, a.Labels = ad.Spec.Protocol, ad.Spec.Role, ad.Metadata.Labels
+		}
 		if res, ok := byKey[rel.Key()]; ok {
 			applyResult(&a, res, p.head.Hash, now)
 		} else if a.Phase == "" || a.Phase == status.Pending {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -90,6 +91,9 @@ type Reconciler struct {
 	triggers chan struct{}
 	// embedded is the renderer of the embedded chart, loaded once.
 	embedded *render.Renderer
+	// releases are the last pass's rendered releases, by key, for readers
+	// that must not wait for a reconcile (the API).
+	releases atomic.Pointer[map[string]render.Release]
 }
 
 // deployedRelease is a release as the cluster holds it.

@@ -233,12 +233,36 @@ func TestOnApplied(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	app.apply = func(helm.Release) (helm.Outcome, error) { return helm.Outcome{Action: helm.Failed}, errors.New("refused") }
+	app.apply = func(helm.Release) (helm.Outcome, error) {
+		return helm.Outcome{Action: helm.Failed}, errors.New("refused")
+	}
 	src.dir, src.head = t.TempDir(), strings.Repeat("c", 40) // renders nothing: refused
 	if err := r.Reconcile(ctx); err == nil {
 		t.Fatal("an empty revision applied")
 	}
 	if fmt.Sprint(heard) != "[aaaa bbbb]" {
 		t.Errorf("OnApplied heard %v, want [aaaa bbbb]", heard)
+	}
+}
+
+// TestRenderedAndManifestFields: after a pass, the API can read each
+// adapter's rendered release, and the status carries the manifest's
+// protocol, role and labels.
+func TestRenderedAndManifestFields(t *testing.T) {
+	r, _, _ := newUnit(t, &fakeApplier{})
+	if _, ok := r.Rendered("prod/lse-fix-primary"); ok {
+		t.Fatal("Rendered before any pass")
+	}
+	if err := r.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rel, ok := r.Rendered("prod/lse-fix-primary")
+	if !ok || len(rel.Objects) == 0 || rel.Namespace != "connectivity-prod" {
+		t.Fatalf("Rendered(prod/lse-fix-primary) = %v, %d objects, namespace %q", ok, len(rel.Objects), rel.Namespace)
+	}
+	snap := r.Status().Snapshot()
+	a, ok := snap.Adapter("prod/lse-fix-primary")
+	if !ok || a.Protocol != "fix" || a.Role != "initiator" || len(a.Labels) == 0 {
+		t.Errorf("status of prod/lse-fix-primary: protocol %q, role %q, labels %v", a.Protocol, a.Role, a.Labels)
 	}
 }

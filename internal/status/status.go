@@ -66,9 +66,14 @@ type Adapter struct {
 	Name        string `json:"name"`
 	Environment string `json:"environment"`
 	Namespace   string `json:"namespace"`
-	Phase       Phase  `json:"phase"`
-	Reason      string `json:"reason,omitempty"`
-	LastError   string `json:"lastError,omitempty"`
+	// Protocol, Role and Labels come from the adapter's manifest (for
+	// filters and for RBAC bindings that select adapters by label).
+	Protocol  string            `json:"protocol,omitempty"`
+	Role      string            `json:"role,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
+	Phase     Phase             `json:"phase"`
+	Reason    string            `json:"reason,omitempty"`
+	LastError string            `json:"lastError,omitempty"`
 	// Health is one of gitops-engine's codes: Healthy, Progressing,
 	// Degraded, Suspended, Missing, Unknown.
 	Health        string `json:"health"`
