@@ -28,6 +28,7 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 		}
 		r.applied, r.pending = p.rev, 0
 	} else {
+		r.announceBaseline(ctx)
 		r.pending = len(p.toApply) + len(p.toRemove)
 	}
 	now := r.opts.Clock.Now()
@@ -45,6 +46,20 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 	}
 	r.record(ctx, p, base, rs, err, dur)
 	return err
+}
+
+// announceBaseline tells OnApplied, once, about the revision the audit
+// store last recorded as applied, when the first pass of a process does not
+// apply its head: what reloads with a revision (the API's access rules)
+// then follows what the cluster runs rather than nothing.
+func (r *Reconciler) announceBaseline(ctx context.Context) {
+	if r.opts.OnApplied == nil || r.applied != nil || r.announced {
+		return
+	}
+	r.announced = true
+	if b := r.baseline(ctx); b != nil {
+		r.opts.OnApplied(ctx, b.commit.Hash, b.result)
+	}
 }
 
 // publishReleases makes the rendered releases of the last pass readable

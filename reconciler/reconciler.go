@@ -79,8 +79,8 @@ type Reconciler struct {
 	applied *revision
 	// base is Options.LastApplied loaded, for the records of the first
 	// pass; baseTried says it was tried. caughtUp says catchUp ran.
-	base                *revision
-	baseTried, caughtUp bool
+	base                           *revision
+	baseTried, caughtUp, announced bool
 	// rendered caches the validation and render of the last head tried.
 	rendered *revision
 	// pending counts adapters of the last attempt that did not apply.

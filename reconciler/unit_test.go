@@ -27,12 +27,19 @@ type fakeSource struct {
 	err  error
 	// commits answers Commits when set.
 	commits func(from, to string) ([]gitsource.CommitInfo, error)
+	// trees serves other directories for some hashes.
+	trees map[string]string
 }
 
 func (f *fakeSource) Fetch(context.Context) (gitsource.Commit, error) {
 	return gitsource.Commit{Hash: f.head, Message: "change " + f.head}, f.err
 }
-func (f *fakeSource) Tree(context.Context, string) (fs.FS, error) { return manifest.DirFS(f.dir), nil }
+func (f *fakeSource) Tree(_ context.Context, hash string) (fs.FS, error) {
+	if d, ok := f.trees[hash]; ok {
+		return manifest.DirFS(d), nil
+	}
+	return manifest.DirFS(f.dir), nil
+}
 func (f *fakeSource) Commits(_ context.Context, from, to string) ([]gitsource.CommitInfo, error) {
 	if f.commits != nil {
 		return f.commits(from, to)
@@ -264,5 +271,32 @@ func TestRenderedAndManifestFields(t *testing.T) {
 	a, ok := snap.Adapter("prod/lse-fix-primary")
 	if !ok || a.Protocol != "fix" || a.Role != "initiator" || len(a.Labels) == 0 {
 		t.Errorf("status of prod/lse-fix-primary: protocol %q, role %q, labels %v", a.Protocol, a.Role, a.Labels)
+	}
+}
+
+// TestOnAppliedBaseline: a process whose first pass does not apply (the
+// head is invalid) announces the revision the store last recorded as
+// applied, so that its access rules are in force.
+func TestOnAppliedBaseline(t *testing.T) {
+	old := strings.Repeat("e", 40)
+	src := &fakeSource{dir: t.TempDir(), head: strings.Repeat("f", 40), trees: map[string]string{old: "../examples/config-repo"}}
+	var heard []string
+	r, err := New(Options{Source: src, Applier: &fakeApplier{}, Recorder: &history.Memory{}, LastApplied: old,
+		OnApplied: func(_ context.Context, rev string, res *validate.Result) {
+			if res == nil || res.Security == nil {
+				t.Errorf("OnApplied(%s) without the security configuration", rev[:4])
+			}
+			heard = append(heard, rev[:4])
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := r.Reconcile(context.Background()); err == nil {
+			t.Fatal("an invalid head applied")
+		}
+	}
+	if fmt.Sprint(heard) != "[eeee]" {
+		t.Errorf("OnApplied heard %v, want the last applied revision once", heard)
 	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -367,15 +366,15 @@ func newHistoryExportCmd(s Streams) *cobra.Command {
 		Short: "Write every audit record, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := exporter(s.Out, format)
+			w, err := history.NewExporter(s.Out, format)
 			if err != nil {
 				return err
 			}
 			return withStore(cmd.Context(), &f.history, func(st history.Store) error {
-				if err := st.Scan(cmd.Context(), 0, w.write); err != nil {
+				if err := st.Scan(cmd.Context(), 0, w.Write); err != nil {
 					return err
 				}
-				return w.close()
+				return w.Close()
 			})
 		},
 	}
@@ -446,75 +445,4 @@ func summaryOf(r history.Record) string {
 		parts = append(parts, "note: "+r.Note)
 	}
 	return strings.Join(parts, "  ")
-}
-
-// recordWriter writes an export.
-type recordWriter struct {
-	write func(history.Stored) error
-	close func() error
-}
-
-func exporter(w io.Writer, format string) (*recordWriter, error) {
-	switch format {
-	case "ndjson":
-		enc := json.NewEncoder(w)
-		return &recordWriter{write: func(r history.Stored) error { return enc.Encode(r) }, close: func() error { return nil }}, nil
-	case "json":
-		first := true
-		if _, err := io.WriteString(w, "["); err != nil {
-			return nil, err
-		}
-		return &recordWriter{
-			write: func(r history.Stored) error {
-				b, err := json.Marshal(r)
-				if err != nil {
-					return err
-				}
-				sep := ",\n"
-				if first {
-					sep, first = "\n", false
-				}
-				_, err = io.WriteString(w, sep+string(b))
-				return err
-			},
-			close: func() error { _, err := io.WriteString(w, "\n]\n"); return err },
-		}, nil
-	case "csv":
-		return csvExporter(w), nil
-	}
-	return nil, fmt.Errorf("--format %q: want json, csv or ndjson", format)
-}
-
-// csvExporter writes one row per record: the fields reviewers filter on,
-// with the commits and changes as JSON cells.
-func csvExporter(w io.Writer) *recordWriter {
-	cw := csv.NewWriter(w)
-	header := []string{"seq", "time", "event", "outcome", "environment", "adapter", "revision", "release",
-		"helmVersion", "valuesDigest", "actor", "durationMs", "error", "note", "commits", "changes", "prevHash", "hash"}
-	wroteHeader := false
-	return &recordWriter{
-		write: func(r history.Stored) error {
-			if !wroteHeader {
-				wroteHeader = true
-				if err := cw.Write(header); err != nil {
-					return err
-				}
-			}
-			commits, _ := json.Marshal(r.Commits)
-			changes, _ := json.Marshal(r.Changes)
-			return cw.Write([]string{strconv.FormatInt(r.Seq, 10), r.Time.UTC().Format(time.RFC3339Nano), string(r.Event),
-				string(r.Outcome), r.Environment, r.Adapter, r.Revision, r.Release, strconv.Itoa(r.HelmVersion),
-				r.ValuesDigest, r.Actor, strconv.FormatInt(r.Duration.Milliseconds(), 10), r.Error, r.Note,
-				string(commits), string(changes), r.PrevHash, r.Hash})
-		},
-		close: func() error {
-			if !wroteHeader {
-				if err := cw.Write(header); err != nil {
-					return err
-				}
-			}
-			cw.Flush()
-			return cw.Error()
-		},
-	}
 }

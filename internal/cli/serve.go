@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairn-gitops/cairn/internal/api"
 	"github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+	"github.com/cairn-gitops/cairn/internal/auth"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sink"
 	"github.com/cairn-gitops/cairn/internal/leader"
@@ -96,8 +97,12 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 		return err
 	}
 	var ready atomic.Bool
-	srv, err := startHTTP(ctx, f.listen, api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger,
-		Ready: ready.Load, WebhookSecret: secret, Logger: log}), log)
+	handler, err := apiHandler(ctx, w, f, secret, ready.Load, log)
+	if err != nil {
+		return err
+	}
+	go handler.Run(ctx)
+	srv, err := startHTTP(ctx, f.listen, handler, log)
 	if err != nil {
 		return err
 	}
@@ -122,6 +127,35 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	}
 	ready.Store(true) // a standby replica is ready: it serves, it does not apply
 	return runElected(ctx, f, w, log, work)
+}
+
+// apiHandler is the HTTP API: authentication and RBAC from the applied
+// revision's security.json (none before the first revision applies: every
+// API route answers 401 until then), access records to the audit store.
+func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, ready func() bool, log *slog.Logger) (*api.Handler, error) {
+	authn, err := auth.New(nil, auth.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	h := api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger, Ready: ready, WebhookSecret: secret,
+		Logger: log, Auth: authn, Status: w.rec.Status(), History: w.store, Rendered: w.rec.Rendered,
+		Sync: func() error {
+			if !w.rec.Status().Snapshot().Leader {
+				return errors.New("this replica is a standby; ask the leader")
+			}
+			go func() {
+				if err := w.rec.Force(ctx); err != nil {
+					log.WarnContext(ctx, "manual sync", "error", err)
+				}
+			}()
+			return nil
+		}})
+	w.onApplied = append(w.onApplied, func(ctx context.Context, rev string, res *validate.Result) {
+		if err := errors.Join(authn.Reload(res.Security), h.Reload(res.Security)); err != nil {
+			log.ErrorContext(ctx, "security configuration not reloaded; the previous one stays in force", "revision", rev, "error", err)
+		}
+	})
+	return h, nil
 }
 
 // retentionInterval is how often the audit trail is pruned to the

@@ -24,6 +24,13 @@ const (
 	DriftDetected     Event = "drift.detected"
 	DriftCorrected    Event = "drift.corrected"
 	HistoryRewritten  Event = "branch.rewritten"
+	// Access events, from the API: a request allowed (at audit level
+	// standard and above), refused for its credentials, or denied by RBAC;
+	// a manual sync.
+	AccessAllowed         Event = "access.allowed"
+	AccessUnauthenticated Event = "access.unauthenticated"
+	AccessDenied          Event = "access.denied"
+	SyncRequested         Event = "sync.requested"
 )
 
 // Outcome is how the recorded action ended.
@@ -97,8 +104,55 @@ type Record struct {
 	// Note says something unusual about the record, such as that it was
 	// written after a restart for a change made before it.
 	Note string `json:"note,omitempty"`
+	// Access describes an API request, on access and sync records.
+	Access *Access `json:"access,omitempty"`
 	// Checkpoint is set on HistoryPruned records.
 	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+}
+
+// Access is an API request as the access trail keeps it: who (actor), what
+// (action, resource), how (request) and why it was refused (reason). The
+// shape follows the security configuration reference's audit record, so
+// its masking paths (actor.ip, request.headers.authorization) apply to it.
+type Access struct {
+	// Action is the permission the route needs ("adapters:read"), or what
+	// was done ("sync.create").
+	Action   string         `json:"action"`
+	Actor    AccessActor    `json:"actor"`
+	Resource AccessResource `json:"resource,omitzero"`
+	Request  AccessRequest  `json:"request"`
+	// Reason says why a request was refused or denied (a stable code).
+	Reason string `json:"reason,omitempty"`
+}
+
+// AccessActor is who made a request.
+type AccessActor struct {
+	// Type is user, serviceAccount or anonymous; ID the user or account.
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+	// Method is how it authenticated: apikey, jwt, session or mtls; KeyID
+	// names the API key.
+	Method    string `json:"method,omitempty"`
+	KeyID     string `json:"keyId,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+}
+
+// AccessResource is what a request was about.
+type AccessResource struct {
+	Type string `json:"type,omitempty"`
+	ID   string `json:"id,omitempty"`
+}
+
+// AccessRequest is the HTTP request.
+type AccessRequest struct {
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Route     string `json:"route,omitempty"`
+	Status    int    `json:"status"`
+	RequestID string `json:"requestId"`
+	// Query is kept at audit level verbose, masked.
+	Query string `json:"query,omitempty"`
 }
 
 // Recorder appends records. Append must not block the caller for long; a

@@ -118,8 +118,9 @@ func (s *Snapshot) Adapter(key string) (Adapter, bool) {
 
 // Store holds the current status. It is safe for concurrent use.
 type Store struct {
-	mu   sync.RWMutex
-	snap Snapshot
+	mu      sync.RWMutex
+	snap    Snapshot
+	version uint64
 }
 
 // NewStore returns a store for the given branch.
@@ -129,9 +130,24 @@ func NewStore(url, branch string) *Store {
 
 // Snapshot returns a deep copy of the current status.
 func (s *Store) Snapshot() Snapshot {
+	snap, _ := s.Versioned()
+	return snap
+}
+
+// Versioned returns a deep copy of the current status and its version,
+// which every Update increments: a reader that caches what it derives from
+// a snapshot compares Version with the version it cached.
+func (s *Store) Versioned() (Snapshot, uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return clone(s.snap)
+	return clone(s.snap), s.version
+}
+
+// Version is the number of Updates so far.
+func (s *Store) Version() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.version
 }
 
 // Update changes the status under the lock; fn must not keep the pointer.
@@ -140,6 +156,7 @@ func (s *Store) Update(fn func(*Snapshot)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fn(&s.snap)
+	s.version++
 	slices.SortFunc(s.snap.Adapters, func(a, b Adapter) int { return strings.Compare(a.Key, b.Key) })
 }
 
