@@ -1,22 +1,37 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+	"github.com/cairn-gitops/cairn/internal/auth"
+	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/status"
+	"github.com/cairn-gitops/cairn/render"
 )
 
 // maxWebhookBody bounds a webhook's body; GitHub caps payloads at 25 MB,
-// but a push event to a config repository is far smaller.
-const maxWebhookBody = 5 << 20
+// but a push event to a config repository is far smaller. maxAPIBody
+// bounds the body of an API request (a sync's reason).
+const (
+	maxWebhookBody = 5 << 20
+	maxAPIBody     = 64 << 10
+)
 
-// Options configure the handler.
+// Options configure the handler. Only Branch and Trigger are needed for
+// the webhook; the API needs Auth, Status and History.
 type Options struct {
 	// Branch is the branch followed; pushes to other branches are ignored.
 	Branch string
@@ -28,46 +43,136 @@ type Options struct {
 	// WebhookSecret verifies GitHub's signatures; empty refuses webhooks.
 	WebhookSecret []byte
 	Logger        *slog.Logger
+
+	// Auth authenticates and authorizes API requests; nil accepts no
+	// credentials (every API route answers 401).
+	Auth *auth.Authenticator
+	// Status is the reconciler's status.
+	Status *status.Store
+	// History is the audit store: the history routes read it and access
+	// records go to it. nil: those routes answer 503 and nothing is kept.
+	History history.Store
+	// Rendered returns an adapter's release as last rendered.
+	Rendered func(key string) (render.Release, bool)
+	// Sync asks for a manual sync (every release applied again); an error
+	// says why it cannot (a standby replica).
+	Sync func() error
+	// Metrics serves /metrics; nil answers 404.
+	Metrics http.Handler
+	// Now tells the time (default time.Now).
+	Now func() time.Time
 }
 
 // Handler serves the endpoints.
 type Handler struct {
-	opts Options
-	mux  *http.ServeMux
+	opts   Options
+	mux    *http.ServeMux
+	guard  atomic.Pointer[guard]
+	access *accessLog
+	list   adapterCache
 
 	mu   sync.Mutex
 	seen map[string]bool // delivery ids, bounded
 	ring []string
 }
 
-// New returns the handler.
+// New returns the handler. Call Run to write access records, and Reload
+// with each security configuration applied.
 func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Status == nil {
+		opts.Status = status.NewStore("", opts.Branch)
+	}
 	h := &Handler{opts: opts, mux: http.NewServeMux(), seen: map[string]bool{}}
-	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	h.mux.HandleFunc("GET /readyz", h.readyz)
-	h.mux.HandleFunc("POST /api/v1/webhooks/github", h.webhook)
+	if opts.History != nil {
+		h.access = newAccessLog(opts.History, opts.Logger)
+	}
+	g, _ := compileGuard(nil) // cannot fail
+	h.guard.Store(g)
+	for _, rt := range routes() {
+		h.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) { h.serve(rt, w, r) })
+	}
+	h.mux.HandleFunc("/", h.notFound)
 	return h
 }
 
+// Reload puts the network limits and audit settings of cfg in force (the
+// caller reloads the Authenticator). On error the settings in force stay.
+func (h *Handler) Reload(cfg *v1.SecurityConfig) error {
+	g, err := compileGuard(cfg)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	h.guard.Store(g)
+	return nil
+}
+
+// Run writes the access records until ctx ends.
+func (h *Handler) Run(ctx context.Context) {
+	if h.access != nil {
+		h.access.run(ctx)
+	}
+}
+
+// AccessDropped is how many access records were dropped (the queue was
+// full or the store failed).
+func (h *Handler) AccessDropped() int64 {
+	if h.access == nil {
+		return 0
+	}
+	return h.access.Dropped()
+}
+
+// ServeHTTP sets the security headers and routes the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	if r.TLS != nil {
+		hd.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
-func (h *Handler) readyz(w http.ResponseWriter, _ *http.Request) {
-	if h.opts.Ready != nil && !h.opts.Ready() {
-		writeError(w, http.StatusServiceUnavailable, "not ready", "the branch has not been fetched yet")
+// notFound answers paths no route has, 405 for a path another method has.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "/" && m != r.Method {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed", "this path answers "+strings.Join(allow, ", "))
 		return
 	}
-	writeJSON(w, 200, map[string]string{"status": "ready"})
+	writeError(w, http.StatusNotFound, "not found", "no such route")
+}
+
+func (h *Handler) healthz(c *call) { c.json(http.StatusOK, map[string]string{"status": "ok"}) }
+
+func (h *Handler) readyz(c *call) {
+	if h.opts.Ready != nil && !h.opts.Ready() {
+		c.fail(http.StatusServiceUnavailable, "not ready", "the branch has not been fetched yet")
+		return
+	}
+	c.json(http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // webhook verifies, deduplicates and acts on a GitHub delivery.
-func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) webhook(c *call) {
+	w, r := c.w, c.r
 	if len(h.opts.WebhookSecret) == 0 {
 		writeError(w, http.StatusForbidden, "webhooks disabled", "no webhook secret is configured")
 		return
@@ -145,8 +250,9 @@ func (h *Handler) repeated(id string) bool {
 
 // apiError is the stable shape of every error answer.
 type apiError struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
+	Error     string `json:"error"`
+	Message   string `json:"message"`
+	RequestID string `json:"requestId,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, code int, short, msg string) {
@@ -157,5 +263,4 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do
-
 }

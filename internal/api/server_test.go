@@ -110,7 +110,7 @@ func TestHealthAndReady(t *testing.T) {
 		path  string
 		ready bool
 		want  int
-	}{{"/healthz", false, 200}, {"/readyz", false, 503}, {"/readyz", true, 200}, {"/api/v1/status", true, 404}} {
+	}{{"/healthz", false, 200}, {"/readyz", false, 503}, {"/readyz", true, 200}, {"/api/v1/status", true, 401}, {"/nowhere", true, 404}} {
 		ready.Store(tc.ready)
 		resp, err := http.Get(srv.URL + tc.path)
 		if err != nil {

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/cairn-gitops/cairn/internal/auth/rbac"
+)
+
+// access says who may call a route.
+type access int
+
+const (
+	// public routes take no credentials: the kubelet's probes, and the
+	// webhook receiver (HMAC-verified instead).
+	public access = iota
+	// authenticated routes need credentials and a permission (perm);
+	// perm "" is any authenticated caller.
+	authenticated
+)
+
+// route is one entry of the route table: its method and path pattern (Go's
+// ServeMux syntax), who may call it, the permission it needs and, for
+// routes about one adapter, the resource the permission is decided on
+// (others decide on the permission anywhere and filter their answer).
+type route struct {
+	method, path string
+	access       access
+	perm         rbac.Permission
+	onAdapter    bool
+	// allowlisted routes are behind the IP allowlist (all but the probes
+	// and the webhook, which is HMAC-verified and comes from GitHub).
+	allowlisted bool
+	handle      func(h *Handler, c *call)
+}
+
+// pattern is the ServeMux pattern and the route's name in metrics.
+func (rt *route) pattern() string { return rt.method + " " + rt.path }
+
+// routes is every route the server answers. A test walks it: each route
+// that is not public names a permission or is deliberately open to any
+// authenticated caller, and each appears in the OpenAPI document.
+func routes() []*route {
+	return []*route{
+		{method: http.MethodGet, path: "/healthz", access: public, handle: (*Handler).healthz},
+		{method: http.MethodGet, path: "/readyz", access: public, handle: (*Handler).readyz},
+		{method: http.MethodPost, path: "/api/v1/webhooks/github", access: public, handle: (*Handler).webhook},
+		{method: http.MethodGet, path: "/metrics", access: authenticated, perm: rbac.ReadStatus, allowlisted: true, handle: (*Handler).metrics},
+		{method: http.MethodGet, path: "/api/v1/openapi.json", access: authenticated, allowlisted: true, handle: (*Handler).openapi},
+		{method: http.MethodGet, path: "/api/v1/whoami", access: authenticated, allowlisted: true, handle: (*Handler).whoami},
+		{method: http.MethodGet, path: "/api/v1/status", access: authenticated, perm: rbac.ReadStatus, allowlisted: true, handle: (*Handler).status},
+		{method: http.MethodGet, path: "/api/v1/adapters", access: authenticated, perm: rbac.ReadAdapters, allowlisted: true, handle: (*Handler).adapters},
+		{method: http.MethodGet, path: "/api/v1/adapters/{environment}/{name}", access: authenticated, perm: rbac.ReadAdapters,
+			onAdapter: true, allowlisted: true, handle: (*Handler).adapter},
+		{method: http.MethodGet, path: "/api/v1/adapters/{environment}/{name}/history", access: authenticated, perm: rbac.ReadHistory,
+			onAdapter: true, allowlisted: true, handle: (*Handler).adapterHistory},
+		{method: http.MethodGet, path: "/api/v1/history", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, handle: (*Handler).history},
+		{method: http.MethodGet, path: "/api/v1/history/export", access: authenticated, perm: rbac.ExportHistory, allowlisted: true, handle: (*Handler).export},
+		{method: http.MethodGet, path: "/api/v1/history/verify", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, handle: (*Handler).verify},
+		{method: http.MethodPost, path: "/api/v1/sync", access: authenticated, perm: rbac.CreateSync, allowlisted: true, handle: (*Handler).sync},
+	}
+}
