@@ -6,6 +6,10 @@ package charts_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"io/fs"
@@ -135,6 +139,29 @@ var cairnSets = []struct {
 			"serviceAccount":            map[string]any{"create": false, "name": "platform-cairn"},
 		})
 	}},
+	// One history in PostgreSQL for three replicas, signed with one key.
+	{"audit-shared-store", func() map[string]any {
+		return cairnValues(map[string]any{
+			"replicas":                  3,
+			"audit.postgresql":          map[string]any{"existingSecret": "cairn-audit-db", "key": "dsn"},
+			"audit.signingKey":          map[string]any{"existingSecret": "cairn-audit-signing", "key": "ed25519"},
+			"audit.logVolume.sizeLimit": "256Mi",
+			"networkPolicy.egress.postgresql.to": []any{map[string]any{
+				"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "databases"}},
+				"podSelector":       map[string]any{"matchLabels": map[string]any{"cnpg.io/cluster": "cairn-audit"}},
+			}},
+		})
+	}},
+	// HTTP destinations' header Secrets, file destinations on a claim.
+	{"audit-destinations", func() map[string]any {
+		return cairnValues(map[string]any{
+			"audit.secrets":                 []any{"siem-headers", "splunk.hec-token"},
+			"audit.logVolume.existingClaim": "cairn-audit-logs",
+		})
+	}},
+	{"audit-log-off", func() map[string]any {
+		return cairnValues(map[string]any{"audit.logVolume.enabled": false})
+	}},
 }
 
 func TestCairnLint(t *testing.T) {
@@ -208,6 +235,19 @@ func TestCairnValuesRejected(t *testing.T) {
 		{"not a CIDR", map[string]any{"networkPolicy.ingress.webhookCIDRs": []any{"hooks.github.com"}}, "/networkPolicy/ingress/webhookCIDRs/0"},
 		{"additional egress without ports", map[string]any{"networkPolicy.egress.additional": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "203.0.113.0/24"}}}, "ports": []any{}}}}, "/networkPolicy/egress/additional/0/ports"},
 		{"null wipes a key", map[string]any{"persistence.size": nil}, "size"},
+		// The audit trail: references only, and a reachable shared store.
+		{"inline DSN", map[string]any{"audit.postgresql.dsn": "postgres://cairn:" + inlineSecrets[0] + "@db.example.net/cairn"}, "dsn"},
+		{"inline signing key", map[string]any{"audit.signingKey.privateKey": "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI" + inlineSecrets[1]}, "privateKey"},
+		{"inline audit header", map[string]any{"audit.secrets": []any{map[string]any{"name": "siem", "Authorization": "Bearer " + inlineSecrets[1]}}}, "/audit/secrets/0"},
+		{"audit headers map", map[string]any{"audit.headers": map[string]any{"Authorization": "Bearer " + inlineSecrets[1]}}, "headers"},
+		{"DSN Secret without key", map[string]any{"audit.postgresql.existingSecret": "cairn-audit-db"}, "/audit/postgresql/key"},
+		{"DSN key without Secret", map[string]any{"audit.postgresql.key": "dsn"}, "/audit/postgresql/key"},
+		{"signing key Secret without key", map[string]any{"audit.signingKey.existingSecret": "cairn-audit-signing"}, "/audit/signingKey/key"},
+		{"shared store unreachable through the policy", map[string]any{"audit.postgresql": map[string]any{"existingSecret": "cairn-audit-db", "key": "dsn"}}, "/networkPolicy/egress/postgresql/to"},
+		{"audit Secret not a name", map[string]any{"audit.secrets": []any{"../git"}}, "/audit/secrets/0"},
+		{"audit Secret twice", map[string]any{"audit.secrets": []any{"siem", "siem"}}, "/audit/secrets"},
+		{"log claim without the volume", map[string]any{"audit.logVolume": map[string]any{"enabled": false, "sizeLimit": "1Gi", "existingClaim": "cairn-audit-logs"}}, "/audit/logVolume/existingClaim"},
+		{"log size not a quantity", map[string]any{"audit.logVolume.sizeLimit": "1 GB"}, "/audit/logVolume/sizeLimit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -372,10 +412,13 @@ type cairnExpectation struct {
 	image   string
 	// state is the store's volume: "template" (volumeClaimTemplates),
 	// "emptyDir", or the name of an existing claim.
-	state     string
-	replicas  int32
-	sa        string                 // the ServiceAccount the pods run as
-	secrets   map[string]secretMount // volume name -> what it mounts
+	state    string
+	replicas int32
+	sa       string                 // the ServiceAccount the pods run as
+	secrets  map[string]secretMount // volume name -> what it mounts
+	// auditLog is the volume at /var/log/cairn: "emptyDir:<sizeLimit>", the
+	// name of an existing claim, or "" for none.
+	auditLog  string
 	ingress   []networkingv1.NetworkPolicyIngressRule
 	egress    []networkingv1.NetworkPolicyEgressRule
 	leaseRole bool // the leader-election Role and RoleBinding
@@ -464,6 +507,9 @@ var commonObjects = []string{
 	"StatefulSet /cairn",
 }
 
+// defaultAuditLog is the file destinations' volume of the defaults.
+const defaultAuditLog = "emptyDir:1Gi"
+
 var leaderArgs = []string{"--leader-elect", "--lease-namespace=$(POD_NAMESPACE)", "--lease-name=cairn"}
 
 func without(list []string, drop ...string) []string {
@@ -479,22 +525,22 @@ func withObjects(list []string, add ...string) []string {
 var cairnExpectations = map[string]cairnExpectation{
 	"defaults": {
 		objects: commonObjects, args: leaderArgs, image: "ghcr.io/cairn-gitops/cairn:0.1.0",
-		state: "template", replicas: 2, sa: "cairn", egress: defaultEgress, leaseRole: true,
+		state: "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true,
 	},
 	"persistence-off": {
 		objects: without(commonObjects, "PodDisruptionBudget /cairn"), args: leaderArgs, image: "ghcr.io/cairn-gitops/cairn:0.1.0",
-		state: "emptyDir", replicas: 1, sa: "cairn", egress: defaultEgress, leaseRole: true,
+		state: "emptyDir", replicas: 1, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true,
 	},
 	"rbac-namespaced": {
 		objects: withObjects(commonObjects,
 			"Role connectivity-prod/cairn", "RoleBinding connectivity-prod/cairn",
 			"Role connectivity-uat/cairn", "RoleBinding connectivity-uat/cairn"),
 		args: leaderArgs, image: "ghcr.io/cairn-gitops/cairn:0.1.0",
-		state: "template", replicas: 2, sa: "cairn", egress: defaultEgress, leaseRole: true,
+		state: "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true,
 	},
 	"network-sources": {
 		objects: commonObjects, args: leaderArgs, image: "ghcr.io/cairn-gitops/cairn:0.1.0",
-		state: "template", replicas: 2, sa: "cairn", leaseRole: true,
+		state: "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, leaseRole: true,
 		ingress: []networkingv1.NetworkPolicyIngressRule{{
 			From: []networkingv1.NetworkPolicyPeer{
 				{
@@ -520,7 +566,7 @@ var cairnExpectations = map[string]cairnExpectation{
 		objects: commonObjects,
 		args:    append(slices.Clone(leaderArgs), "--ssh-key-file=/etc/cairn/git/ssh-key", "--known-hosts-file=/etc/cairn/git/known_hosts"),
 		image:   "ghcr.io/cairn-gitops/cairn:0.1.0",
-		state:   "template", replicas: 2, sa: "cairn", egress: defaultEgress, leaseRole: true,
+		state:   "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true,
 		secrets: map[string]secretMount{"git-credentials": {secret: "cairn-git", path: "/etc/cairn/git", items: []corev1.KeyToPath{
 			{Key: "identity", Path: "ssh-key"}, {Key: "known_hosts", Path: "known_hosts"},
 		}}},
@@ -530,7 +576,7 @@ var cairnExpectations = map[string]cairnExpectation{
 		args: append(slices.Clone(leaderArgs), "--git-username-file=/etc/cairn/git/username", "--git-token-file=/etc/cairn/git/token",
 			"--webhook-secret-file=/etc/cairn/webhook/secret"),
 		image: "ghcr.io/cairn-gitops/cairn@sha256:" + strings.Repeat("ab", 32),
-		state: "template", replicas: 2, sa: "cairn", egress: defaultEgress, leaseRole: true,
+		state: "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true,
 		secrets: map[string]secretMount{
 			"git-credentials": {secret: "cairn-git", path: "/etc/cairn/git", items: []corev1.KeyToPath{
 				{Key: "user", Path: "username"}, {Key: "token", Path: "token"},
@@ -543,10 +589,45 @@ var cairnExpectations = map[string]cairnExpectation{
 			"Role /cairn-leader-election", "RoleBinding /cairn-leader-election"),
 		args:  []string{"--git-username-file=/etc/cairn/git/username", "--git-password-file=/etc/cairn/git/password"},
 		image: "ghcr.io/cairn-gitops/cairn:0.1.0",
-		state: "cairn-history", replicas: 1, sa: "platform-cairn", egress: defaultEgress,
+		state: "cairn-history", replicas: 1, sa: "platform-cairn", auditLog: defaultAuditLog, egress: defaultEgress,
 		secrets: map[string]secretMount{"git-credentials": {secret: "cairn-git", path: "/etc/cairn/git", items: []corev1.KeyToPath{
 			{Key: "username", Path: "username"}, {Key: "password", Path: "password"},
 		}}},
+	},
+	"audit-shared-store": {
+		objects: commonObjects,
+		args: append(slices.Clone(leaderArgs), "--history-dsn-file=/etc/cairn/history/dsn",
+			"--audit-signing-key-file=/etc/cairn/audit-signing/key.pem"),
+		image: "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state: "template", replicas: 3, sa: "cairn", auditLog: "emptyDir:256Mi", leaseRole: true,
+		secrets: map[string]secretMount{
+			"history-dsn": {secret: "cairn-audit-db", path: "/etc/cairn/history", items: []corev1.KeyToPath{{Key: "dsn", Path: "dsn"}}},
+			"audit-signing-key": {secret: "cairn-audit-signing", path: "/etc/cairn/audit-signing", items: []corev1.KeyToPath{
+				{Key: "ed25519", Path: "key.pem"},
+			}},
+		},
+		egress: append(slices.Clone(defaultEgress), networkingv1.NetworkPolicyEgressRule{
+			Ports: tcpPorts(5432),
+			To: []networkingv1.NetworkPolicyPeer{{
+				NamespaceSelector: labelSel("kubernetes.io/metadata.name", "databases"),
+				PodSelector:       labelSel("cnpg.io/cluster", "cairn-audit"),
+			}},
+		}),
+	},
+	"audit-destinations": {
+		objects: commonObjects,
+		args:    append(slices.Clone(leaderArgs), "--audit-secrets-dir=/etc/cairn/audit-secrets"),
+		image:   "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state:   "template", replicas: 2, sa: "cairn", auditLog: "cairn-audit-logs", egress: defaultEgress, leaseRole: true,
+		// Whole Secrets (no items): their keys are the header names.
+		secrets: map[string]secretMount{
+			"audit-secret-0": {secret: "siem-headers", path: "/etc/cairn/audit-secrets/siem-headers"},
+			"audit-secret-1": {secret: "splunk.hec-token", path: "/etc/cairn/audit-secrets/splunk.hec-token"},
+		},
+	},
+	"audit-log-off": {
+		objects: commonObjects, args: leaderArgs, image: "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state: "template", replicas: 2, sa: "cairn", egress: defaultEgress, leaseRole: true,
 	},
 }
 
@@ -740,6 +821,23 @@ func checkCairnStatefulSet(t *testing.T, want cairnExpectation, vals map[string]
 			t.Errorf("state volume %+v, claim templates %d, want the claim %s only", volumes["state"], len(s.Spec.VolumeClaimTemplates), want.state)
 		}
 	}
+	// The file destinations' folder: writable, an emptyDir of a bounded
+	// size or an existing claim, or nothing.
+	if log := want.auditLog; log != "" {
+		size, isEmptyDir := strings.CutPrefix(log, "emptyDir:")
+		wantVolumes = append(wantVolumes, "audit-log")
+		if m := mounts["audit-log"]; m.MountPath != "/var/log/cairn" || m.ReadOnly {
+			t.Errorf("audit-log mount %+v, want /var/log/cairn, writable", m)
+		}
+		v := volumes["audit-log"]
+		if isEmptyDir {
+			if v.EmptyDir == nil || v.EmptyDir.SizeLimit == nil || !v.EmptyDir.SizeLimit.Equal(resource.MustParse(size)) || v.PersistentVolumeClaim != nil {
+				t.Errorf("audit-log volume %+v, want an emptyDir of %s", v, size)
+			}
+		} else if v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != log || v.PersistentVolumeClaim.ReadOnly || v.EmptyDir != nil {
+			t.Errorf("audit-log volume %+v, want the claim %s, writable", v, log)
+		}
+	}
 	for name, sm := range want.secrets {
 		wantVolumes = append(wantVolumes, name)
 		sec := volumes[name].Secret
@@ -904,25 +1002,27 @@ func TestCairnDeterministic(t *testing.T) {
 func TestCairnNotes(t *testing.T) {
 	ch := loadCairn(t)
 	tests := map[string]struct{ has, hasNot []string }{
-		"defaults":             {has: []string{"2 replicas with the embedded store", "anonymously", "admits nobody to port 8080", "open to any address"}},
-		"persistence-off":      {has: []string{"WARNING: persistence is disabled"}, hasNot: []string{"embedded store"}},
+		"defaults": {
+			has:    []string{"2 replicas with the embedded store", "anonymously", "admits nobody to port 8080", "open to any address", "write under /var/log/cairn (an emptyDir of 1Gi"},
+			hasNot: []string{"PostgreSQL, DSN", "audit.signingKey", "Audit destinations' headers"},
+		},
+		"persistence-off":      {has: []string{"WARNING: persistence is disabled: the audit history is in an emptyDir"}, hasNot: []string{"embedded store"}},
 		"rbac-namespaced":      {has: []string{"only to connectivity-prod, connectivity-uat (they must exist)"}},
 		"network-sources":      {hasNot: []string{"admits nobody", "open to any address"}},
 		"ssh-credentials":      {hasNot: []string{"anonymously", "/api/v1/webhooks/github"}},
 		"token-webhook-digest": {has: []string{"/api/v1/webhooks/github", "Secret cairn-webhook (key hmac)"}},
+		"audit-shared-store": {
+			has:    []string{"Audit store: PostgreSQL, DSN from Secret cairn-audit-db (key dsn); every replica shares one history", "(an emptyDir of 256Mi"},
+			hasNot: []string{"embedded store", "WARNING"},
+		},
+		"audit-destinations": {has: []string{
+			"Audit destinations' headers: Secrets siem-headers, splunk.hec-token under /etc/cairn/audit-secrets/<name>/",
+			"write under /var/log/cairn (claim cairn-audit-logs)",
+		}},
+		"audit-log-off": {has: []string{"audit.logVolume is disabled: a file destination of security.json cannot write"}, hasNot: []string{"Audit files"}},
 	}
 	for _, set := range cairnSets {
-		rv, err := chartutil.ToRenderValues(ch, set.values(),
-			chartutil.ReleaseOptions{Name: cairnRelease, Namespace: cairnNamespace, Revision: 1, IsInstall: true},
-			chartutil.DefaultCapabilities)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files, err := engine.Engine{Strict: true}.Render(ch, rv)
-		if err != nil {
-			t.Fatalf("%s: %v", set.name, err)
-		}
-		notes := files["cairn/templates/NOTES.txt"]
+		notes := renderNotes(t, ch, set.values())
 		if !strings.Contains(notes, "rollout status statefulset/cairn") {
 			t.Errorf("%s: NOTES.txt\n%s", set.name, notes)
 		}
@@ -936,6 +1036,97 @@ func TestCairnNotes(t *testing.T) {
 				t.Errorf("%s: NOTES.txt has %q:\n%s", set.name, s, notes)
 			}
 		}
+	}
+}
+
+// renderNotes renders NOTES.txt strictly.
+func renderNotes(t *testing.T, ch *chart.Chart, vals map[string]any) string {
+	t.Helper()
+	rv, err := chartutil.ToRenderValues(ch, vals,
+		chartutil.ReleaseOptions{Name: cairnRelease, Namespace: cairnNamespace, Revision: 1, IsInstall: true},
+		chartutil.DefaultCapabilities)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := engine.Engine{Strict: true}.Render(ch, rv)
+	if err != nil {
+		t.Fatalf("NOTES.txt: %v", err)
+	}
+	return files["cairn/templates/NOTES.txt"]
+}
+
+// TestCairnSharedStoreWithoutPolicyOrKey: a DSN needs no egress peers when
+// the chart renders no NetworkPolicy; without audit.signingKey each replica
+// signs with a key of its own, which the notes warn about (all the more
+// when the state directory is an emptyDir).
+func TestCairnSharedStoreWithoutPolicyOrKey(t *testing.T) {
+	vals := func() map[string]any {
+		return cairnValues(map[string]any{
+			"audit.postgresql":      map[string]any{"existingSecret": "cairn-audit-db", "key": "dsn"},
+			"networkPolicy.enabled": false,
+			"persistence.enabled":   false,
+		})
+	}
+	l := lint.All(cairnDir, vals(), cairnNamespace, false)
+	for _, m := range l.Messages {
+		t.Errorf("lint: %s", m)
+	}
+	ch := loadCairn(t)
+	files, err := renderCairn(ch, vals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := decodeCairn(t, files)
+	if o.networkPolicy != nil {
+		t.Error("a NetworkPolicy with networkPolicy.enabled false")
+	}
+	args := o.statefulSet.Spec.Template.Spec.Containers[0].Args
+	if !slices.Contains(args, "--history-dsn-file=/etc/cairn/history/dsn") ||
+		slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--audit-signing-key-file") }) {
+		t.Errorf("args %q, want --history-dsn-file and no --audit-signing-key-file", args)
+	}
+	notes := renderNotes(t, ch, vals())
+	for _, s := range []string{
+		"WARNING: no audit.signingKey: retention checkpoints are signed with a key cairn creates in each pod's",
+		"(an emptyDir: a new key with every pod)",
+		"cairn history verify --public-key",
+		"NOTE: persistence is disabled: the history is in PostgreSQL",
+	} {
+		if !strings.Contains(notes, s) {
+			t.Errorf("NOTES.txt lacks %q:\n%s", s, notes)
+		}
+	}
+	if strings.Contains(notes, "audit history is in an emptyDir") {
+		t.Errorf("NOTES.txt says the history is in an emptyDir with PostgreSQL:\n%s", notes)
+	}
+}
+
+// TestCairnNotesSigningKey: with a shared store and no audit.signingKey,
+// the notes warn when more than one key can sign: several replicas, or a
+// state directory that goes with the pod; one persistent replica keeps one.
+func TestCairnNotesSigningKey(t *testing.T) {
+	ch := loadCairn(t)
+	pg := map[string]any{"existingSecret": "cairn-audit-db", "key": "dsn"}
+	peers := []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.30.0.5/32"}}}
+	for _, tt := range []struct {
+		name    string
+		patches map[string]any
+		want    string // "" = no warning
+	}{
+		{"replicas", map[string]any{}, "(one key per replica)"},
+		{"emptyDir", map[string]any{"replicas": 1, "persistence.enabled": false}, "(an emptyDir: a new key with every pod)"},
+		{"one persistent replica", map[string]any{"replicas": 1}, ""},
+		{"one key", map[string]any{"audit.signingKey": map[string]any{"existingSecret": "cairn-audit-signing", "key": "ed25519"}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			patches := maps.Clone(tt.patches)
+			patches["audit.postgresql"], patches["networkPolicy.egress.postgresql.to"] = pg, peers
+			notes := renderNotes(t, ch, cairnValues(patches))
+			warned := strings.Contains(notes, "WARNING: no audit.signingKey")
+			if warned != (tt.want != "") || !strings.Contains(notes, tt.want) {
+				t.Errorf("NOTES.txt: warned %v, want %q:\n%s", warned, tt.want, notes)
+			}
+		})
 	}
 }
 
@@ -1032,6 +1223,9 @@ func TestCairnInstall(t *testing.T) {
 	for _, s := range []struct{ ns, name, key, value string }{
 		{"cairn-system", "cairn-git", "token", inlineSecrets[1]},
 		{"cairn-system", "cairn-webhook", "hmac", inlineSecrets[2]},
+		{"cairn-system", "cairn-audit-db", "dsn", "postgres://cairn:" + inlineSecrets[0] + "@10.30.0.5:5432/cairn?sslmode=verify-full"},
+		{"cairn-system", "cairn-audit-signing", "ed25519", ed25519PEM(t)},
+		{"cairn-system", "siem-headers", "Authorization", "Bearer " + inlineSecrets[1]},
 		{"adapters-a", "venue-credentials", "password", inlineSecrets[0]},
 		{"adapters-b", "venue-credentials", "password", inlineSecrets[0]},
 	} {
@@ -1053,13 +1247,20 @@ func TestCairnInstall(t *testing.T) {
 		checkCairnPermissions(ctx, t, c.RESTConfig(), cs, "cairn-system", "cairn", false)
 
 		// An upgrade: a new chart version (new labels everywhere but on the
-		// selector and the claim template) and new flags.
+		// selector and the claim template) and new flags: the shared audit
+		// store, its signing key and an HTTP destination's headers, whose
+		// volumes the restricted namespace must admit too.
 		rel.Chart = embeddedCairn(t)
 		rel.Chart.Metadata.Version = "0.1.1-test"
 		setPath(rel.Values, "reconcile.drift", "correct")
+		setPath(rel.Values, "audit.postgresql", map[string]any{"existingSecret": "cairn-audit-db", "key": "dsn"})
+		setPath(rel.Values, "audit.signingKey", map[string]any{"existingSecret": "cairn-audit-signing", "key": "ed25519"})
+		setPath(rel.Values, "audit.secrets", []any{"siem-headers"})
+		setPath(rel.Values, "networkPolicy.egress.postgresql.to", []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.30.0.5/32"}}})
 		applyCairn(ctx, t, hc, rel, helm.Upgraded)
 		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn", 2)
-		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn", "--drift=correct")
+		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn", "--drift=correct", "--history-dsn-file=/etc/cairn/history/dsn",
+			"--audit-signing-key-file=/etc/cairn/audit-signing/key.pem", "--audit-secrets-dir=/etc/cairn/audit-secrets")
 	})
 
 	t.Run("namespaced-persistent", func(t *testing.T) {
@@ -1139,6 +1340,21 @@ func TestCairnInstall(t *testing.T) {
 	})
 }
 
+// ed25519PEM is a new Ed25519 private key as `openssl genpkey -algorithm
+// ed25519` writes it (PEM, PKCS #8), what audit.signingKey names.
+func ed25519PEM(t *testing.T) string {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
 // applyCairn applies rel and checks what Helm did.
 func applyCairn(ctx context.Context, t *testing.T, hc *helm.Client, rel helm.Release, want helm.Action) {
 	t.Helper()
@@ -1206,8 +1422,8 @@ func failedCreate(ctx context.Context, cs kubernetes.Interface, ns, name string)
 
 // checkCairnPods: the pods the API server admitted run as cairn's
 // ServiceAccount with its token mounted (the admission plugin adds it
-// because the pod asks), and carry the flag wantArg.
-func checkCairnPods(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name, wantArg string) {
+// because the pod asks), and carry the flags wantArgs.
+func checkCairnPods(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name string, wantArgs ...string) {
 	t.Helper()
 	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=cairn,app.kubernetes.io/instance=" + name})
 	if err != nil {
@@ -1227,8 +1443,10 @@ func checkCairnPods(ctx context.Context, t *testing.T, cs kubernetes.Interface, 
 		if p.Spec.ServiceAccountName != name || !token {
 			t.Errorf("pod %s: serviceAccountName %q, token mounted %v", p.Name, p.Spec.ServiceAccountName, token)
 		}
-		if !slices.Contains(p.Spec.Containers[0].Args, wantArg) {
-			t.Errorf("pod %s: args %q lack %q", p.Name, p.Spec.Containers[0].Args, wantArg)
+		for _, want := range wantArgs {
+			if !slices.Contains(p.Spec.Containers[0].Args, want) {
+				t.Errorf("pod %s: args %q lack %q", p.Name, p.Spec.Containers[0].Args, want)
+			}
 		}
 	}
 	if running != 2 {

@@ -145,6 +145,10 @@ Where the Secrets and the store are mounted.
 {{- define "cairn.gitDir" -}}/etc/cairn/git{{- end -}}
 {{- define "cairn.webhookDir" -}}/etc/cairn/webhook{{- end -}}
 {{- define "cairn.stateDir" -}}/var/lib/cairn{{- end -}}
+{{- define "cairn.historyDir" -}}/etc/cairn/history{{- end -}}
+{{- define "cairn.signingDir" -}}/etc/cairn/audit-signing{{- end -}}
+{{- define "cairn.auditSecretsDir" -}}/etc/cairn/audit-secrets{{- end -}}
+{{- define "cairn.auditLogDir" -}}/var/log/cairn{{- end -}}
 
 {{/*
 args: the command line of `cairn serve`, one "--flag=value" per element so
@@ -170,6 +174,15 @@ that no value can be read as another flag.
 {{- end }}
 {{- if .Values.webhook.existingSecret }}
 - {{ printf "--webhook-secret-file=%s/secret" (include "cairn.webhookDir" .) | quote }}
+{{- end }}
+{{- if .Values.audit.postgresql.existingSecret }}
+- {{ printf "--history-dsn-file=%s/dsn" (include "cairn.historyDir" .) | quote }}
+{{- end }}
+{{- if .Values.audit.signingKey.existingSecret }}
+- {{ printf "--audit-signing-key-file=%s/key.pem" (include "cairn.signingDir" .) | quote }}
+{{- end }}
+{{- if .Values.audit.secrets }}
+- {{ printf "--audit-secrets-dir=%s" (include "cairn.auditSecretsDir" .) | quote }}
 {{- end }}
 {{- end -}}
 
