@@ -15,7 +15,7 @@ func (h *Handler) loginCookieName() string {
 	return "__Host-cairn-login"
 }
 
-// cookie is a cookie with the attributes every cookie here has: HttpOnly,
+// cookieWith is a cookie with the attributes every cookie here has: HttpOnly,
 // Secure (unless Insecure), SameSite=Lax, Path=/, no Domain. maxAge < 0
 // deletes it.
 func (h *Handler) cookieWith(name, value string, maxAge int) *http.Cookie {
