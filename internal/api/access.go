@@ -18,6 +18,8 @@ type accessLog struct {
 	rec     history.Recorder
 	queue   chan history.Record
 	dropped atomic.Int64
+	// pending counts records queued and not yet written (or dropped).
+	pending atomic.Int64
 	log     *slog.Logger
 }
 
@@ -37,10 +39,12 @@ func (a *accessLog) add(r history.Record) {
 	if a == nil || a.rec == nil {
 		return
 	}
+	a.pending.Add(1)
 	select {
 	case a.queue <- r:
 	default:
 		a.dropped.Add(1)
+		a.pending.Add(-1)
 	}
 }
 
@@ -81,6 +85,7 @@ func (a *accessLog) flush(ctx context.Context, first history.Record) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	defer a.pending.Add(-int64(len(batch)))
 	if err := history.AppendAll(ctx, a.rec, batch); err != nil {
 		a.dropped.Add(int64(len(batch)))
 		a.log.ErrorContext(ctx, "access records not written", "records", len(batch), "error", err)

@@ -170,11 +170,14 @@ func (h *Handler) authorize(c *call, _ *guard) bool {
 		return true
 	}
 	var d rbac.Decision
-	if c.route.onAdapter {
+	switch {
+	case c.route.global:
+		d = c.snap.Authorizer().Decide(c.who, c.route.perm, rbac.Resource{})
+	case c.route.onAdapter:
 		env, name := c.r.PathValue("environment"), c.r.PathValue("name")
 		c.resource = env + "/" + name
 		d = c.snap.Authorizer().Decide(c.who, c.route.perm, h.resourceOf(env, name))
-	} else {
+	default:
 		d = c.snap.Authorizer().DecideAny(c.who, c.route.perm)
 	}
 	if !d.Allowed {

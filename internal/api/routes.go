@@ -27,6 +27,9 @@ type route struct {
 	access       access
 	perm         rbac.Permission
 	onAdapter    bool
+	// global routes act on everything (a sync of every release): the
+	// permission must be granted unscoped, not in one environment.
+	global bool
 	// allowlisted routes are behind the IP allowlist (all but the probes
 	// and the webhook, which is HMAC-verified and comes from GitHub).
 	allowlisted bool
@@ -56,6 +59,7 @@ func routes() []*route {
 		{method: http.MethodGet, path: "/api/v1/history", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, handle: (*Handler).history},
 		{method: http.MethodGet, path: "/api/v1/history/export", access: authenticated, perm: rbac.ExportHistory, allowlisted: true, handle: (*Handler).export},
 		{method: http.MethodGet, path: "/api/v1/history/verify", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, handle: (*Handler).verify},
-		{method: http.MethodPost, path: "/api/v1/sync", access: authenticated, perm: rbac.CreateSync, allowlisted: true, handle: (*Handler).sync},
+		{method: http.MethodPost, path: "/api/v1/sync", access: authenticated, perm: rbac.CreateSync, global: true,
+			allowlisted: true, handle: (*Handler).sync},
 	}
 }
