@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
@@ -19,7 +18,7 @@ const (
 
 // DefaultScopes are requested when sso.oidc.scopes is empty; "openid" is
 // always requested.
-var DefaultScopes = []string{"openid", "email", "profile"}
+func DefaultScopes() []string { return []string{"openid", "email", "profile"} }
 
 // settings are the SSO settings of one SecurityConfig; immutable.
 type settings struct {
@@ -111,7 +110,7 @@ func loopback(host string) bool {
 // scopes returns the configured scopes with openid first, or DefaultScopes.
 func scopes(configured []string) []string {
 	if len(configured) == 0 {
-		return slices.Clone(DefaultScopes)
+		return DefaultScopes()
 	}
 	out := []string{"openid"}
 	for _, s := range configured {
