@@ -32,6 +32,12 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 		r.pending = len(p.toApply) + len(p.toRemove)
 	}
 	now := r.opts.Clock.Now()
+	if o := r.opts.Observer; o != nil {
+		o.ReconcileDone(string(phase), dur)
+		if err == nil {
+			o.AppliedRevisionTimestamp(now)
+		}
+	}
 	r.status.Update(func(s *status.Snapshot) {
 		s.Last = &rs
 		if err == nil {

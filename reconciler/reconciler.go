@@ -60,6 +60,15 @@ type Options struct {
 	// settings, access rules) hooks in here. It runs in the reconcile and
 	// must not block.
 	OnApplied func(ctx context.Context, revision string, res *validate.Result)
+	// Observer counts passes (metrics); nil counts nothing.
+	Observer Observer
+}
+
+// Observer hears how each pass over a revision ended (not the passes that
+// find nothing to do) and when a revision applied.
+type Observer interface {
+	ReconcileDone(phase string, d time.Duration)
+	AppliedRevisionTimestamp(t time.Time)
 }
 
 // Reconciler applies revisions of one branch. Reconcile is safe to call

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -124,8 +125,8 @@ func TestServeWebhook(t *testing.T) {
 	g, kube := clusterRepo(t, cl, p)
 	// security.json's file destination, moved where the test can read it.
 	auditFile := filepath.Join(t.TempDir(), "audit", "audit.log")
-	g.Write("security.json", strings.Replace(g.Read("security.json"), "/var/log/cairn/audit.log", auditFile, 1))
-	g.Commit("Audit copies to a file the test reads")
+	apiKey := grantAPIKey(t, g, auditFile)
+	g.Commit("Audit copies to a file the test reads; an API key for the test")
 	secretFile := filepath.Join(t.TempDir(), "webhook")
 	if err := os.WriteFile(secretFile, []byte("s3cret-for-tests\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -168,6 +169,7 @@ func TestServeWebhook(t *testing.T) {
 		cm, err := kube.CoreV1().ConfigMaps(p+"-prod").Get(ctx, "lse-fix-primary", metav1.GetOptions{})
 		return err == nil && cm.Annotations["cairn.dev/revision"] == head
 	})
+	checkAPI(t, url, apiKey)
 	// Every record is copied to the file destination of security.json.
 	waitUntil(t, 10*time.Second, "the upgrade's record in the audit file", func() bool {
 		b, _ := os.ReadFile(auditFile)
@@ -187,6 +189,77 @@ func TestServeWebhook(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "s3cret-for-tests") || strings.Contains(logs.String(), "placeholder-") {
 		t.Error("serve logged a secret value")
+	}
+}
+
+// grantAPIKey makes an API key with cairn auth create-key and commits its
+// entry to security.json with a viewer binding, the loopback range in the
+// IP allowlist and the audit file destination moved to auditFile.
+func grantAPIKey(t *testing.T, g *gittest.Repo, auditFile string) string {
+	t.Helper()
+	r := cairn(t, "auth", "create-key", "--name", "e2e-viewer", "--scopes", "status:read,adapters:read,history:read", "--output", "json")
+	var made struct {
+		Key   string          `json:"key"`
+		Entry json.RawMessage `json:"entry"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &made) != nil || !strings.HasPrefix(made.Key, "cairn_") {
+		t.Fatalf("auth create-key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	sec := g.Read("security.json")
+	at := strings.Index(sec, `"apiKeys"`) // the API keys' list, not another "keys"
+	if at < 0 {
+		t.Fatal("security.json has no apiKeys")
+	}
+	sec = sec[:at] + strings.Replace(sec[at:], `"keys": [`, `"keys": [`+string(made.Entry)+`,`, 1)
+	for _, rep := range [][2]string{
+		{"/var/log/cairn/audit.log", auditFile},
+		{`"bindings": [`, `"bindings": [{"subject": {"type": "serviceAccount", "name": "e2e-viewer"}, "role": "viewer"},`},
+		{`"10.0.0.0/8"`, `"10.0.0.0/8", "127.0.0.0/8"`},
+	} {
+		if !strings.Contains(sec, rep[0]) {
+			t.Fatalf("security.json has no %s", rep[0])
+		}
+		sec = strings.Replace(sec, rep[0], rep[1], 1)
+	}
+	g.Write("security.json", sec)
+	return made.Key
+}
+
+// checkAPI calls the status API of a serving cairn as a viewer would.
+func checkAPI(t *testing.T, url, key string) {
+	t.Helper()
+	call := func(method, path, bearer, body string) (int, []byte) {
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, _ := call("GET", "/api/v1/adapters", "", ""); code != 401 {
+		t.Errorf("adapters without a key: %d, want 401", code)
+	}
+	code, body := call("GET", "/api/v1/adapters", key, "")
+	var list struct {
+		Adapters []struct {
+			Key, Health string
+		} `json:"adapters"`
+	}
+	if code != 200 || json.Unmarshal(body, &list) != nil || len(list.Adapters) != 16 {
+		t.Errorf("adapters with the viewer key: %d, %d adapters\n%s", code, len(list.Adapters), body)
+	}
+	if code, _ := call("POST", "/api/v1/sync", key, `{"reason": "a viewer tries"}`); code != 403 {
+		t.Errorf("sync by a viewer: %d, want 403", code)
+	}
+	code, body = call("GET", "/api/v1/adapters/prod/lse-fix-primary/history", key, "")
+	if code != 200 || !bytes.Contains(body, []byte(`"adapter.installed"`)) {
+		t.Errorf("an adapter's history: %d\n%.300s", code, body)
 	}
 }
 

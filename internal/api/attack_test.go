@@ -180,6 +180,28 @@ func TestAttacks(t *testing.T) {
 	}
 	w.checkRecords(cases)
 	w.checkNoSecrets(secrets)
+	w.checkMetrics()
+}
+
+// checkMetrics: the security metrics count what the attacks did.
+func (w *world) checkMetrics() {
+	w.t.Helper()
+	resp, body := w.do("GET", "/metrics", w.keys["admin-bot"], nil)
+	if resp.StatusCode != 200 {
+		w.t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`cairn_auth_attempts_total{method="jwt",outcome="failure",reason="expired"} 1`,
+		`cairn_auth_attempts_total{method="none",outcome="failure",reason="no-credentials"} 1`,
+		`cairn_auth_attempts_total{method="apikey",outcome="failure",reason="bad-secret"} 1`,
+		`cairn_authz_decisions_total{outcome="denied",permission="sync:create"} 2`,
+		`cairn_webhook_deliveries_total{outcome="bad-signature"} 2`,
+		`cairn_http_requests_total{code="401",method="GET",route="GET /api/v1/status"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			w.t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // send makes an attack's request with request id id.

@@ -79,12 +79,16 @@ func (h *Handler) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	}
 	c.w.Header().Set("X-Request-Id", c.id)
 	c.ip = clientIP(r)
+	defer func() { h.opts.Metrics.ObserveRequest(rt.pattern(), r.Method, c.w.code, h.opts.Now().Sub(c.start)) }()
 	g := h.guard.Load()
+	if rt.allowlisted && !h.admitNetwork(c, g) {
+		return
+	}
 	if rt.access == public {
 		rt.handle(h, c)
 		return
 	}
-	if !h.admit(c, g) {
+	if !h.admitBody(c) {
 		return
 	}
 	if !h.authenticate(c, g) || !h.authorize(c, g) {
@@ -96,18 +100,25 @@ func (h *Handler) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// admit applies the allowlist, rate limits and body limits.
-func (h *Handler) admit(c *call, g *guard) bool {
-	if c.route.allowlisted && !g.allowed(c.ip) {
+// admitNetwork applies the allowlist and the rate limits.
+func (h *Handler) admitNetwork(c *call, g *guard) bool {
+	if !g.allowed(c.ip) {
+		h.opts.Metrics.IPRefused()
 		c.fail(http.StatusForbidden, "forbidden", "your address is not in the API's allowlist")
 		h.record(c, history.AccessDenied, "ip-not-allowed")
 		return false
 	}
 	if scope, retry := g.limit(c.ip.String(), c.start); scope != "" {
+		h.opts.Metrics.RateLimited(scope)
 		c.w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
 		c.fail(http.StatusTooManyRequests, "rate limited", "too many requests ("+scope+" limit); retry later")
 		return false
 	}
+	return true
+}
+
+// admitBody applies the body size and content-type limits.
+func (h *Handler) admitBody(c *call) bool {
 	if c.r.ContentLength > maxAPIBody {
 		c.fail(http.StatusRequestEntityTooLarge, "body too large", "API request bodies are limited to 64 KiB")
 		return false
@@ -144,10 +155,12 @@ func (h *Handler) authenticate(c *call, g *guard) bool {
 		}
 		c.fail(code, http.StatusText(code), msg)
 		c.who = principalOf(err)
+		h.opts.Metrics.AuthAttempt(methodOf(c.who), "failure", string(auth.ReasonOf(err)))
 		h.record(c, history.AccessUnauthenticated, string(auth.ReasonOf(err)))
 		return false
 	}
 	c.who = who
+	h.opts.Metrics.AuthAttempt(methodOf(who), "success", "")
 	return true
 }
 
@@ -180,6 +193,11 @@ func (h *Handler) authorize(c *call, _ *guard) bool {
 	default:
 		d = c.snap.Authorizer().DecideAny(c.who, c.route.perm)
 	}
+	outcome := "allowed"
+	if !d.Allowed {
+		outcome = "denied"
+	}
+	h.opts.Metrics.AuthzDecision(string(c.route.perm), outcome)
 	if !d.Allowed {
 		c.fail(http.StatusForbidden, "forbidden", "you may not "+string(c.route.perm)+" here")
 		h.record(c, history.AccessDenied, string(d.Reason))
@@ -238,6 +256,14 @@ func (h *Handler) accessRecord(c *call, event history.Event, reason string) hist
 	}
 	return history.Record{Time: c.start, Event: event, Outcome: outcome, Actor: actor, Access: a,
 		Duration: h.opts.Now().Sub(c.start)}
+}
+
+// methodOf names how p authenticated, "none" for no credentials.
+func methodOf(p auth.Principal) string {
+	if p.Method == "" {
+		return "none"
+	}
+	return string(p.Method)
 }
 
 func actorType(p auth.Principal) string {

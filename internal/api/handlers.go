@@ -338,7 +338,9 @@ func (h *Handler) metrics(c *call) {
 		c.fail(http.StatusNotFound, "not found", "metrics are not enabled")
 		return
 	}
-	h.opts.Metrics.ServeHTTP(c.w, c.r)
+	cur := h.AccessDropped()
+	h.opts.Metrics.AuditAccessDropped(int(cur - h.droppedReported.Swap(cur)))
+	h.opts.Metrics.Handler().ServeHTTP(c.w, c.r)
 }
 
 // parseLimit reads a page size: def when empty, else 1..most.

@@ -17,7 +17,9 @@ import (
 
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/auth"
+	"github.com/cairn-gitops/cairn/internal/auth/oidclogin"
 	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/metrics"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/render"
 )
@@ -57,8 +59,12 @@ type Options struct {
 	// Sync asks for a manual sync (every release applied again); an error
 	// says why it cannot (a standby replica).
 	Sync func() error
-	// Metrics serves /metrics; nil answers 404.
-	Metrics http.Handler
+	// Metrics counts requests, authentications, decisions and refusals, and
+	// serves /metrics; nil counts nothing and answers 404.
+	Metrics *metrics.Metrics
+	// Login is the browser login (/auth/login, /auth/callback,
+	// /auth/logout); nil answers 404 there.
+	Login http.Handler
 	// Now tells the time (default time.Now).
 	Now func() time.Time
 }
@@ -70,6 +76,9 @@ type Handler struct {
 	guard  atomic.Pointer[guard]
 	access *accessLog
 	list   adapterCache
+	// droppedReported is the access records dropped already counted in
+	// the metrics.
+	droppedReported atomic.Int64
 
 	mu   sync.Mutex
 	seen map[string]bool // delivery ids, bounded
@@ -160,6 +169,47 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "not found", "no such route")
 }
 
+// login hands the browser login's paths to the login handler.
+func (h *Handler) login(c *call) {
+	if h.opts.Login == nil {
+		c.fail(http.StatusNotFound, "not found", "single sign-on is not configured")
+		return
+	}
+	h.opts.Login.ServeHTTP(c.w, c.r)
+}
+
+// OnLogin records a browser login, a failed one or a logout in the access
+// trail (failures always; the others with the authentication events).
+func (h *Handler) OnLogin(_ context.Context, ev oidclogin.Event) {
+	g := h.guard.Load()
+	event, outcome := history.LoginSucceeded, history.Succeeded
+	switch ev.Kind {
+	case oidclogin.EventLoginFailed:
+		event, outcome = history.LoginFailed, history.Refused
+	case oidclogin.EventLogout:
+		event = history.LoggedOut
+	}
+	if outcome == history.Succeeded && !g.records("authentication", "minimal") {
+		return
+	}
+	who := ev.Principal
+	a := &history.Access{Action: string(event), Reason: string(ev.Reason),
+		Actor:   history.AccessActor{Type: actorType(who), ID: who.Name, Method: "session", IP: ev.IP, UserAgent: ev.UserAgent},
+		Request: history.AccessRequest{Method: http.MethodGet, Path: "/auth/" + string(ev.Kind)}}
+	if h.opts.Auth != nil {
+		if m := h.opts.Auth.Masker(); m.Enabled() {
+			a = maskAccess(m, a)
+		}
+	}
+	actor := who.Name
+	if actor == "" {
+		actor = "anonymous"
+	}
+	if h.access != nil {
+		h.access.add(history.Record{Time: h.opts.Now(), Event: event, Outcome: outcome, Actor: actor, Access: a})
+	}
+}
+
 func (h *Handler) healthz(c *call) { c.json(http.StatusOK, map[string]string{"status": "ok"}) }
 
 func (h *Handler) readyz(c *call) {
@@ -184,10 +234,12 @@ func (h *Handler) webhook(c *call) {
 	}
 	if !validSignature(h.opts.WebhookSecret, body, r.Header.Get("X-Hub-Signature-256")) {
 		h.opts.Logger.Warn("webhook: bad or missing signature", "remote", r.RemoteAddr)
+		h.opts.Metrics.WebhookDelivery("bad-signature")
 		writeError(w, http.StatusUnauthorized, "bad signature", "X-Hub-Signature-256 is missing or does not match")
 		return
 	}
 	if id := r.Header.Get("X-GitHub-Delivery"); id != "" && h.repeated(id) {
+		h.opts.Metrics.WebhookDelivery("duplicate")
 		writeJSON(w, http.StatusOK, map[string]string{"result": "duplicate delivery ignored"})
 		return
 	}
@@ -214,6 +266,7 @@ func (h *Handler) push(w http.ResponseWriter, body []byte) {
 		return
 	}
 	h.opts.Trigger()
+	h.opts.Metrics.WebhookDelivery("accepted")
 	writeJSON(w, http.StatusAccepted, map[string]string{"result": "reconcile triggered"})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/auth/apikey"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sqlitestore"
+	"github.com/cairn-gitops/cairn/internal/metrics"
 	"github.com/cairn-gitops/cairn/internal/oidctest"
 	"github.com/cairn-gitops/cairn/internal/status"
 )
@@ -102,7 +103,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.store = st
 	w.h = New(Options{Branch: "main", Logger: log, Auth: w.authn, Status: fixtureStatus(), History: st,
-		WebhookSecret: []byte("hook"), Sync: func() error { w.synced++; return nil }})
+		WebhookSecret: []byte("hook"), Sync: func() error { w.synced++; return nil }, Metrics: metrics.New()})
 	if err := w.h.Reload(w.config(w.cfg)); err != nil {
 		t.Fatal(err)
 	}

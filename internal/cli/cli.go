@@ -74,6 +74,7 @@ and records who changed what, when, and who approved it.`,
 		newServeCmd(s),
 		newDiffCmd(s),
 		newHistoryCmd(s),
+		newAuthCmd(s),
 		newVersionCmd(version, s),
 	)
 	return root

@@ -139,7 +139,7 @@ func (w *wiring) Close() error { return errors.Join(w.remote.Close(), w.store.Cl
 
 // wire builds a reconciler from the flags: audit records go to the store
 // and to the log.
-func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFlags, log *slog.Logger) (_ *wiring, err error) {
+func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFlags, log *slog.Logger, obs reconciler.Observer) (_ *wiring, err error) {
 	w := &wiring{}
 	if w.rest, err = cf.restConfig(); err != nil {
 		return nil, err

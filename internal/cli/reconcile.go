@@ -58,7 +58,7 @@ func runReconcile(ctx context.Context, f *reconcileFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log)
+	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log, nil)
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,11 @@ import (
 	"github.com/cairn-gitops/cairn/internal/api"
 	"github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/auth"
+	"github.com/cairn-gitops/cairn/internal/auth/oidclogin"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sink"
 	"github.com/cairn-gitops/cairn/internal/leader"
+	"github.com/cairn-gitops/cairn/internal/metrics"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/internal/validate"
 	"github.com/cairn-gitops/cairn/reconciler"
@@ -36,6 +38,7 @@ type serveFlags struct {
 	leaseNS, lease    string
 	webhookSecretFile string
 	auditSecretsDir   string
+	oidcSecretFile    string
 	log               string
 }
 
@@ -65,6 +68,7 @@ share a Lease and only the holder applies.`,
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the GitHub webhook secret (webhooks are refused without it)")
 	fl.StringVar(&f.auditSecretsDir, "audit-secrets-dir", "",
 		"folder of the Secrets that security.json's HTTP audit destinations name (DIR/SECRET/KEY holds header KEY)")
+	fl.StringVar(&f.oidcSecretFile, "oidc-client-secret-file", "", "file holding the OpenID client secret of security.json's sso.oidc (browser login)")
 	fl.StringVar(&f.log, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
 }
@@ -83,7 +87,8 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log)
+	m := metrics.New()
+	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log, m)
 	if err != nil {
 		return err
 	}
@@ -97,11 +102,12 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 		return err
 	}
 	var ready atomic.Bool
-	handler, err := apiHandler(ctx, w, f, secret, ready.Load, log)
+	handler, err := apiHandler(ctx, w, f, secret, ready.Load, m, log)
 	if err != nil {
 		return err
 	}
 	go handler.Run(ctx)
+	go gauges(ctx, w, copies, m)
 	srv, err := startHTTP(ctx, f.listen, handler, log)
 	if err != nil {
 		return err
@@ -132,14 +138,24 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 // apiHandler is the HTTP API: authentication and RBAC from the applied
 // revision's security.json (none before the first revision applies: every
 // API route answers 401 until then), access records to the audit store.
-func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, ready func() bool, log *slog.Logger) (*api.Handler, error) {
+func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, ready func() bool, m *metrics.Metrics, log *slog.Logger) (*api.Handler, error) {
 	authn, err := auth.New(nil, auth.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	h := api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger, Ready: ready, WebhookSecret: secret,
-		Logger: log, Auth: authn, Status: w.rec.Status(), History: w.store, Rendered: w.rec.Rendered,
-		Sync: func() error {
+	clientSecret, err := readSecretFile(f.oidcSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("OpenID client secret: %w", err)
+	}
+	var h *api.Handler
+	login, err := oidclogin.New(nil, authn, oidclogin.Options{ClientSecret: clientSecret, Logger: log,
+		OnEvent: func(ctx context.Context, ev oidclogin.Event) { h.OnLogin(ctx, ev) }})
+	if err != nil {
+		return nil, err
+	}
+	h = api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger, Ready: ready, WebhookSecret: secret,
+		Logger: log, Auth: authn, Status: w.rec.Status(), History: w.store, Rendered: w.rec.Rendered, Metrics: m,
+		Login: login, Sync: func() error {
 			if !w.rec.Status().Snapshot().Leader {
 				return errors.New("this replica is a standby; ask the leader")
 			}
@@ -151,11 +167,36 @@ func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, re
 			return nil
 		}})
 	w.onApplied = append(w.onApplied, func(ctx context.Context, rev string, res *validate.Result) {
-		if err := errors.Join(authn.Reload(res.Security), h.Reload(res.Security)); err != nil {
+		if err := errors.Join(authn.Reload(res.Security), h.Reload(res.Security), login.Reload(res.Security)); err != nil {
 			log.ErrorContext(ctx, "security configuration not reloaded; the previous one stays in force", "revision", rev, "error", err)
 		}
 	})
 	return h, nil
+}
+
+// gauges keeps the metrics that are levels rather than events up to date:
+// adapters by health, and each audit destination's lag and failures.
+func gauges(ctx context.Context, w *wiring, copies *sink.Forwarder, m *metrics.Metrics) {
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	for {
+		counts := map[string]int{}
+		for _, a := range w.rec.Status().Snapshot().Adapters {
+			counts[a.Health]++
+		}
+		m.AdaptersByHealth(counts)
+		var names []string
+		for _, st := range copies.Stats() {
+			m.AuditDestination(st.Name, st.Lag, st.Failures)
+			names = append(names, st.Name)
+		}
+		m.RetainAuditDestinations(names...)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // retentionInterval is how often the audit trail is pruned to the

@@ -31,6 +31,10 @@ const (
 	AccessUnauthenticated Event = "access.unauthenticated"
 	AccessDenied          Event = "access.denied"
 	SyncRequested         Event = "sync.requested"
+	// Browser logins through single sign-on.
+	LoginSucceeded Event = "auth.login"
+	LoginFailed    Event = "auth.login-failed"
+	LoggedOut      Event = "auth.logout"
 )
 
 // Outcome is how the recorded action ended.
