@@ -84,6 +84,16 @@ func (k *keySet) get(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 	return jose.JSONWebKey{}, ErrUnknownKey
 }
 
+// generation is when the key set was last fetched, so that a signature
+// cache entry made before a refresh can be told apart from one made after;
+// ok is false when kid is not in the set or the set is stale.
+func (k *keySet) generation(kid string) (fetched time.Time, ok bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	_, ok = k.keys[kid]
+	return k.fetched, ok && k.clock.Since(k.fetched) <= k.maxAge
+}
+
 func (k *keySet) cached(kid string) (key jose.JSONWebKey, ok, stale bool) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()

@@ -117,6 +117,7 @@ type Verifier struct {
 	algs  []jose.SignatureAlgorithm
 	clock clock.PassiveClock
 	keys  *keySet
+	sigs  sigCache
 }
 
 // New checks cfg and returns its verifier. It does not contact the
@@ -178,6 +179,12 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if len(raw) > MaxTokenSize {
 		return Claims{}, ErrTooLarge
 	}
+	hit, sum, ok := v.sigs.get(raw)
+	if ok {
+		if fetched, fresh := v.keys.generation(hit.kid); fresh && fetched.Equal(hit.fetched) {
+			return v.verified(hit.payload, hit.kid)
+		}
+	}
 	jws, kid, err := v.parse(raw)
 	if err != nil {
 		return Claims{}, err
@@ -193,6 +200,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, ErrSignature
 	}
+	if fetched, fresh := v.keys.generation(kid); fresh {
+		v.sigs.put(sum, sigEntry{kid: kid, fetched: fetched, payload: payload})
+	}
+	return v.verified(payload, kid)
+}
+
+// verified checks the claims of a payload whose signature verified.
+func (v *Verifier) verified(payload []byte, kid string) (Claims, error) {
 	c, err := v.claims(payload)
 	if err != nil {
 		return Claims{}, err
