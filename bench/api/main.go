@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -69,7 +70,18 @@ func serve(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	dir := fs.String("dir", "", "where to write addr, key and token")
 	n := fs.Int("n", 1000, "adapters")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the server here")
 	_ = fs.Parse(args)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	jwks, token, err := identityProvider()

@@ -99,21 +99,21 @@ func (f listFilter) match(e adapterEntry) bool {
 }
 
 // page writes the visible entries that match, up to the limit, as
-// {"adapters": [...], "next": "key"}.
+// {"adapters": [...], "next": "key"}. It stops at the first entry past the
+// page, deciding RBAC for the entries it reads with one view of the caller.
 func page(az *rbac.Authorizer, who identity.Principal, entries []adapterEntry, f listFilter) []byte {
-	var buf bytes.Buffer
+	sub := az.For(who)
+	buf := bytes.NewBuffer(make([]byte, 0, 64+f.limit*512))
 	buf.WriteString(`{"adapters":[`)
 	n, last := 0, ""
-	for _, e := range entries {
-		if !f.match(e) {
-			continue
-		}
-		if !az.Decide(who, rbac.ReadAdapters, rbac.Resource{Environment: e.env, Adapter: e.name, Labels: e.labels}).Allowed {
+	for i := range entries {
+		e := &entries[i]
+		if !f.match(*e) || !sub.Decide(rbac.ReadAdapters, rbac.Resource{Environment: e.env, Adapter: e.name, Labels: e.labels}).Allowed {
 			continue
 		}
 		if n == f.limit {
-			buf.WriteString(`],"next":`)
 			next, _ := json.Marshal(last)
+			buf.WriteString(`],"next":`)
 			buf.Write(next)
 			buf.WriteString("}\n")
 			return buf.Bytes()

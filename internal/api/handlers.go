@@ -39,11 +39,10 @@ func (h *Handler) status(c *call) {
 	ans := statusAnswer{URL: snap.URL, Branch: snap.Branch, Leader: snap.Leader, Fetched: snap.Fetched,
 		FetchedAt: snap.FetchedAt, Applied: snap.Applied, AppliedAt: snap.AppliedAt, Last: snap.Last,
 		Counts: map[string]map[string]int{}, Attention: []status.Adapter{}}
-	az := c.snap.Authorizer()
-	for _, a := range snap.Adapters {
-		if !az.Decide(c.who, rbac.ReadAdapters, rbac.Resource{Environment: a.Environment, Adapter: a.Name, Labels: a.Labels}).Allowed {
-			continue
-		}
+	visible := rbac.Filter(c.snap.Authorizer(), c.who, rbac.ReadAdapters, snap.Adapters, func(a status.Adapter) rbac.Resource {
+		return rbac.Resource{Environment: a.Environment, Adapter: a.Name, Labels: a.Labels}
+	})
+	for _, a := range visible {
 		if ans.Counts[a.Environment] == nil {
 			ans.Counts[a.Environment] = map[string]int{}
 		}

@@ -197,6 +197,16 @@ func (a *Authorizer) DecideAny(p identity.Principal, perm Permission) Decision {
 	return a.view(p).decide(perm, nil)
 }
 
+// Subject is one principal's view of the policy, worked out once, for
+// deciding about many resources in one request.
+type Subject struct{ v view }
+
+// For returns p's view of the policy.
+func (a *Authorizer) For(p identity.Principal) Subject { return Subject{v: a.view(p)} }
+
+// Decide answers whether the subject may do perm on res.
+func (s Subject) Decide(perm Permission, res Resource) Decision { return s.v.decide(perm, &res) }
+
 // Filter keeps the items p may do perm on, in order; resource says what
 // each item is.
 func Filter[T any](a *Authorizer, p identity.Principal, perm Permission, items []T, resource func(T) Resource) []T {
