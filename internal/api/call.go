@@ -88,7 +88,7 @@ func (h *Handler) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 		rt.handle(h, c)
 		return
 	}
-	if !h.admitBody(c) {
+	if !h.admitBody(c) || !h.admitCertificate(c, g) {
 		return
 	}
 	if !h.authenticate(c, g) || !h.authorize(c, g) {
@@ -131,6 +131,19 @@ func (h *Handler) admitBody(c *call) bool {
 		}
 	}
 	return true
+}
+
+// admitCertificate refuses a request without a verified client
+// certificate when security.json's mtls requires one (also when this
+// listener verifies none: the configuration fails closed).
+func (h *Handler) admitCertificate(c *call, g *guard) bool {
+	if !g.requireCert || c.r.TLS != nil && len(c.r.TLS.VerifiedChains) > 0 {
+		return true
+	}
+	c.fail(http.StatusUnauthorized, "unauthenticated", "a client certificate is required")
+	h.opts.Metrics.AuthAttempt("mtls", "failure", "no-credentials")
+	h.record(c, history.AccessUnauthenticated, "client-certificate-required")
+	return false
 }
 
 // authenticate finds who the request acts for; 401 (or 503 when the

@@ -22,6 +22,10 @@ type guard struct {
 	perClient *v1.Limit      // nil: no per-client limit
 	clients   *clientLimiters
 
+	// requireCert: security.json's mtls requires a verified client
+	// certificate on every authenticated request.
+	requireCert bool
+
 	auditOn bool
 	level   string // minimal, standard, verbose
 	events  map[string]bool
@@ -35,6 +39,9 @@ func compileGuard(cfg *v1.SecurityConfig) (*guard, error) {
 		return g, nil
 	}
 	spec := cfg.Spec
+	if m := spec.MTLS; m.On() && (m.ClientAuth == "" || m.ClientAuth == v1.ClientAuthRequire) {
+		g.requireCert = true
+	}
 	if n := spec.Network; n != nil && n.IPAllowlist.On() {
 		for _, r := range n.IPAllowlist.Ranges {
 			p, err := netip.ParsePrefix(r)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,7 @@ type serveFlags struct {
 	webhookSecretFile string
 	auditSecretsDir   string
 	oidcSecretFile    string
+	tls               api.TLSFiles
 	log               string
 }
 
@@ -69,6 +71,9 @@ share a Lease and only the holder applies.`,
 	fl.StringVar(&f.auditSecretsDir, "audit-secrets-dir", "",
 		"folder of the Secrets that security.json's HTTP audit destinations name (DIR/SECRET/KEY holds header KEY)")
 	fl.StringVar(&f.oidcSecretFile, "oidc-client-secret-file", "", "file holding the OpenID client secret of security.json's sso.oidc (browser login)")
+	fl.StringVar(&f.tls.CertFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM; read again when it changes)")
+	fl.StringVar(&f.tls.KeyFile, "tls-key-file", "", "the certificate's private key (PEM)")
+	fl.StringVar(&f.tls.ClientCAFile, "client-ca-file", "", "verify client certificates against this CA bundle (mutual TLS; security.json's mtls says whether they are required)")
 	fl.StringVar(&f.log, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
 }
@@ -108,7 +113,8 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 	}
 	go handler.Run(ctx)
 	go gauges(ctx, w, copies, m)
-	srv, err := startHTTP(ctx, f.listen, handler, log)
+	f.tls.Metrics = m
+	srv, err := startHTTP(ctx, f.listen, handler, &f.tls, log)
 	if err != nil {
 		return err
 	}
@@ -278,11 +284,23 @@ func driftInterval(d time.Duration) time.Duration {
 	return d
 }
 
-// startHTTP listens on addr and serves h until shutdown.
-func startHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+// startHTTP listens on addr and serves h until shutdown, over TLS when
+// certificate files are given.
+func startHTTP(ctx context.Context, addr string, h http.Handler, tf *api.TLSFiles, log *slog.Logger) (*http.Server, error) {
+	if (tf.CertFile == "") != (tf.KeyFile == "") || tf.ClientCAFile != "" && tf.CertFile == "" {
+		return nil, errors.New("--tls-cert-file and --tls-key-file go together, and --client-ca-file needs them")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if tf.CertFile != "" {
+		cfg, err := tf.Config()
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		ln = tls.NewListener(ln, cfg)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
