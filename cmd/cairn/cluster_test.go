@@ -170,6 +170,7 @@ func TestServeWebhook(t *testing.T) {
 		return err == nil && cm.Annotations["cairn.dev/revision"] == head
 	})
 	checkAPI(t, url, apiKey)
+	checkChangeRequest(t, g, url, apiKey)
 	// Every record is copied to the file destination of security.json.
 	waitUntil(t, 10*time.Second, "the upgrade's record in the audit file", func() bool {
 		b, _ := os.ReadFile(auditFile)
@@ -197,7 +198,7 @@ func TestServeWebhook(t *testing.T) {
 // IP allowlist and the audit file destination moved to auditFile.
 func grantAPIKey(t *testing.T, g *gittest.Repo, auditFile string) string {
 	t.Helper()
-	r := cairn(t, "auth", "create-key", "--name", "e2e-viewer", "--scopes", "status:read,adapters:read,history:read", "--output", "json")
+	r := cairn(t, "auth", "create-key", "--name", "e2e-viewer", "--scopes", "status:read,adapters:read,history:read,changerequests:read", "--output", "json")
 	var made struct {
 		Key   string          `json:"key"`
 		Entry json.RawMessage `json:"entry"`
@@ -213,7 +214,7 @@ func grantAPIKey(t *testing.T, g *gittest.Repo, auditFile string) string {
 	sec = sec[:at] + strings.Replace(sec[at:], `"keys": [`, `"keys": [`+string(made.Entry)+`,`, 1)
 	for _, rep := range [][2]string{
 		{"/var/log/cairn/audit.log", auditFile},
-		{`"bindings": [`, `"bindings": [{"subject": {"type": "serviceAccount", "name": "e2e-viewer"}, "role": "viewer"},`},
+		{`"bindings": [`, `"bindings": [{"subject": {"type": "serviceAccount", "name": "e2e-viewer"}, "role": "developer"},`},
 		{`"10.0.0.0/8"`, `"10.0.0.0/8", "127.0.0.0/8"`},
 	} {
 		if !strings.Contains(sec, rep[0]) {
@@ -260,6 +261,35 @@ func checkAPI(t *testing.T, url, key string) {
 	code, body = call("GET", "/api/v1/adapters/prod/lse-fix-primary/history", key, "")
 	if code != 200 || !bytes.Contains(body, []byte(`"adapter.installed"`)) {
 		t.Errorf("an adapter's history: %d\n%.300s", code, body)
+	}
+}
+
+// checkChangeRequest publishes a pull request's head as GitHub does
+// (refs/pull/3/head) and asks the API for its plan.
+func checkChangeRequest(t *testing.T, g *gittest.Repo, url, key string) {
+	t.Helper()
+	g.Git("checkout", "-q", "-b", "pr-3")
+	g.Write("adapters/prod/lse-fix-primary.json", strings.Replace(g.Read("adapters/prod/lse-fix-primary.json"),
+		`"heartbeatSeconds": 45`, `"heartbeatSeconds": 50`, 1))
+	g.Git("update-ref", "refs/pull/3/head", g.Commit("heartbeat 50s"))
+	g.Git("checkout", "-q", "main")
+	get := func(path string) (int, []byte) {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	code, body := get("/api/v1/changerequests/3/plan")
+	if code != 200 || !bytes.Contains(body, []byte(`"valid":true`)) || !bytes.Contains(body, []byte("/spec/fix/heartbeatSeconds")) {
+		t.Errorf("the plan of pull request 3: %d\n%.600s", code, body)
+	}
+	if code, body := get("/api/v1/changerequests/99/plan"); code != 404 {
+		t.Errorf("the plan of a pull request that does not exist: %d %s", code, body)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	_ "embed" // the OpenAPI document
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/cairn-gitops/cairn/internal/auth/mask"
 	"github.com/cairn-gitops/cairn/internal/auth/rbac"
+	"github.com/cairn-gitops/cairn/internal/diag"
+	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/history"
+	"github.com/cairn-gitops/cairn/internal/plan"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/render"
 )
@@ -358,4 +362,43 @@ func (h *Handler) openapi(c *call) {
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = c.w.Write(openAPIDoc)
+}
+
+// changeRequestAnswer is the plan of a pull request: the head's findings
+// and, when it validates, what it changes against the branch.
+type changeRequestAnswer struct {
+	Number   int            `json:"number"`
+	Base     string         `json:"base"`
+	Head     string         `json:"head"`
+	Valid    bool           `json:"valid"`
+	Findings []diag.Finding `json:"findings"`
+	Plan     *plan.Plan     `json:"plan,omitempty"`
+}
+
+func (h *Handler) changeRequestPlan(c *call) {
+	n, err := strconv.Atoi(c.r.PathValue("number"))
+	if err != nil || n < 1 {
+		c.fail(http.StatusBadRequest, "bad request", "the change request is a pull request number")
+		return
+	}
+	if h.opts.ChangeRequest == nil {
+		c.fail(http.StatusNotFound, "not found", "change requests are not available")
+		return
+	}
+	res, err := h.opts.ChangeRequest(c.r.Context(), n)
+	if errors.Is(err, gitsource.ErrNotFound) {
+		c.fail(http.StatusNotFound, "not found", fmt.Sprintf("no pull request %d", n))
+		return
+	}
+	if err != nil {
+		h.opts.Logger.WarnContext(c.r.Context(), "api: planning a change request", "number", n, "error", err)
+		c.fail(http.StatusBadGateway, "unavailable", "the pull request could not be fetched or planned")
+		return
+	}
+	ans := changeRequestAnswer{Number: n, Base: res.Base.Hash, Head: res.Head.Hash, Valid: res.Valid,
+		Findings: res.Findings, Plan: res.Plan}
+	if ans.Findings == nil {
+		ans.Findings = []diag.Finding{}
+	}
+	c.masked(http.StatusOK, ans)
 }

@@ -63,6 +63,8 @@ func routes() []*route {
 		{method: http.MethodGet, path: "/api/v1/history", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, handle: (*Handler).history},
 		{method: http.MethodGet, path: "/api/v1/history/export", access: authenticated, perm: rbac.ExportHistory, allowlisted: true, handle: (*Handler).export},
 		{method: http.MethodGet, path: "/api/v1/history/verify", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, handle: (*Handler).verify},
+		{method: http.MethodGet, path: "/api/v1/changerequests/{number}/plan", access: authenticated, perm: rbac.ReadChangeRequests,
+			global: true, allowlisted: true, handle: (*Handler).changeRequestPlan},
 		{method: http.MethodPost, path: "/api/v1/sync", access: authenticated, perm: rbac.CreateSync, global: true,
 			allowlisted: true, handle: (*Handler).sync},
 	}

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/auth"
 	"github.com/cairn-gitops/cairn/internal/auth/oidclogin"
+	"github.com/cairn-gitops/cairn/internal/changereq"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/metrics"
 	"github.com/cairn-gitops/cairn/internal/status"
@@ -62,6 +63,9 @@ type Options struct {
 	// Metrics counts requests, authentications, decisions and refusals, and
 	// serves /metrics; nil counts nothing and answers 404.
 	Metrics *metrics.Metrics
+	// ChangeRequest plans pull request number against the branch: the
+	// head's validation and the plan; nil answers 404.
+	ChangeRequest func(ctx context.Context, number int) (changereq.Result, error)
 	// Login is the browser login (/auth/login, /auth/callback,
 	// /auth/logout); nil answers 404 there.
 	Login http.Handler

@@ -125,6 +125,7 @@ func (f *clusterFlags) restConfig() (*rest.Config, error) {
 
 // wiring is a reconciler with what it is built from.
 type wiring struct {
+	branch string
 	remote *gitsource.Remote
 	helm   *helm.Client
 	rest   *rest.Config
@@ -140,7 +141,7 @@ func (w *wiring) Close() error { return errors.Join(w.remote.Close(), w.store.Cl
 // wire builds a reconciler from the flags: audit records go to the store
 // and to the log.
 func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFlags, log *slog.Logger, obs reconciler.Observer) (_ *wiring, err error) {
-	w := &wiring{}
+	w := &wiring{branch: sf.branch}
 	if w.rest, err = cf.restConfig(); err != nil {
 		return nil, err
 	}

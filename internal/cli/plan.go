@@ -9,13 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+	"github.com/cairn-gitops/cairn/internal/changereq"
 	"github.com/cairn-gitops/cairn/internal/diag"
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/plan"
 	"github.com/cairn-gitops/cairn/internal/report"
 	"github.com/cairn-gitops/cairn/internal/validate"
-	"github.com/cairn-gitops/cairn/render"
 )
 
 type planFlags struct {
@@ -96,19 +95,10 @@ func runPlan(ctx context.Context, f planFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
-	// Rendering is pure: with the same chart and cairn.json, an adapter
-	// whose manifest is the same on both sides renders the same, so only
-	// the adapters the change touches are rendered.
-	only, all := plan.Affected(base.Result, head.Result)
-	if base.renderer.ChartDigest() != head.renderer.ChartDigest() {
-		all = true
+	p, err := changereq.Compare(ctx, base, head)
+	if err != nil {
+		return err
 	}
-	for _, r := range []*revision{base, head} {
-		if err := r.render(ctx, only, all); err != nil {
-			return err
-		}
-	}
-	p := plan.Compare(base.Revision, head.Revision)
 	if err := plan.Write(s.Out, f.output, p); err != nil {
 		return err
 	}
@@ -131,51 +121,21 @@ func resolveRef(repo *gitsource.Repo, which, ref string) (gitsource.Commit, erro
 	return c, nil
 }
 
-// revision is a validated revision and the renderer of its chart.
-type revision struct {
-	plan.Revision
-	name     string
-	renderer *render.Renderer
-}
-
 // loadRevision validates a commit's tree and loads the chart the revision
 // names. An invalid revision's findings go to the error stream.
-func loadRevision(ctx context.Context, repo *gitsource.Repo, v *validate.Validator, which, ref string, c gitsource.Commit, s Streams) (*revision, error) {
+func loadRevision(ctx context.Context, repo *gitsource.Repo, v *validate.Validator, which, ref string, c gitsource.Commit, s Streams) (*changereq.Revision, error) {
 	name := fmt.Sprintf("%s revision %s (%s)", which, ref, c.Short())
-	tree, err := repo.Tree(c.Hash)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	res, err := v.Validate(ctx, tree)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if !res.Valid() {
+	r, err := changereq.Load(ctx, repo, v, ref, c)
+	var inv *changereq.InvalidError
+	if errors.As(err, &inv) {
 		fmt.Fprintf(s.Err, "%s does not validate:\n", name)
-		if err := report.Write(s.Err, "text", res.Findings, report.Summary{Files: res.Files, Documents: res.Documents}); err != nil {
+		if err := report.Write(s.Err, "text", inv.Result.Findings, report.Summary{Files: inv.Result.Files, Documents: inv.Result.Documents}); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%s does not validate: %d errors, listed above", name, diag.Errors(res.Findings))
+		return nil, fmt.Errorf("%s does not validate: %d errors, listed above", name, diag.Errors(inv.Result.Findings))
 	}
-	r, err := render.ForRepository(tree, res.Repository)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &revision{Revision: plan.Revision{Ref: ref, Commit: c, Result: res}, name: name, renderer: r}, nil
-}
-
-// render renders the adapters in only, or every adapter when all.
-func (r *revision) render(ctx context.Context, only map[string]bool, all bool) error {
-	var adapters []*v1.Adapter
-	for _, a := range r.Result.Adapters {
-		if all || only[a.Metadata.Environment+"/"+a.Metadata.Name] {
-			adapters = append(adapters, a.Adapter)
-		}
-	}
-	releases, err := r.renderer.Render(ctx, render.Input{Repository: r.Result.Repository, Adapters: adapters})
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.name, err)
-	}
-	r.Releases = releases
-	return nil
+	return r, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/auth"
 	"github.com/cairn-gitops/cairn/internal/auth/oidclogin"
+	"github.com/cairn-gitops/cairn/internal/changereq"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sink"
 	"github.com/cairn-gitops/cairn/internal/leader"
@@ -161,7 +163,7 @@ func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, re
 	}
 	h = api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger, Ready: ready, WebhookSecret: secret,
 		Logger: log, Auth: authn, Status: w.rec.Status(), History: w.store, Rendered: w.rec.Rendered, Metrics: m,
-		Login: login, Sync: func() error {
+		Login: login, ChangeRequest: changeRequests(w, log), Sync: func() error {
 			if !w.rec.Status().Snapshot().Leader {
 				return errors.New("this replica is a standby; ask the leader")
 			}
@@ -178,6 +180,46 @@ func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, re
 		}
 	})
 	return h, nil
+}
+
+// changeRequests plans pull requests against the branch head for the API:
+// it fetches refs/pull/N/head (the host publishes it) into the clone,
+// validates it and compares it with the branch, remembering the last plans
+// by their two commits.
+func changeRequests(w *wiring, log *slog.Logger) func(context.Context, int) (changereq.Result, error) {
+	var mu sync.Mutex
+	cache := map[[2]string]changereq.Result{}
+	var v *validate.Validator
+	return func(ctx context.Context, n int) (changereq.Result, error) {
+		head, err := w.remote.FetchPullRequest(ctx, n)
+		if err != nil {
+			return changereq.Result{}, err
+		}
+		base, err := w.remote.Repo().Resolve("origin/" + w.branch)
+		if err != nil {
+			return changereq.Result{}, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if res, ok := cache[[2]string{base.Hash, head.Hash}]; ok {
+			return res, nil
+		}
+		if v == nil {
+			if v, err = validate.New(validate.Options{}); err != nil {
+				return changereq.Result{}, err
+			}
+		}
+		res, err := changereq.Plan(ctx, w.remote.Repo(), v, base, head)
+		if err != nil {
+			return res, err
+		}
+		if len(cache) > 64 {
+			clear(cache)
+		}
+		cache[[2]string{base.Hash, head.Hash}] = res
+		log.InfoContext(ctx, "planned a change request", "number", n, "head", head.Short(), "valid", res.Valid)
+		return res, nil
+	}
 }
 
 // gauges keeps the metrics that are levels rather than events up to date:

@@ -257,16 +257,38 @@ func (r *Remote) Fetch(ctx context.Context) (Commit, error) {
 	r.fetchMu.Lock()
 	defer r.fetchMu.Unlock()
 	start := time.Now()
-	hash, fresh, err := r.download(ctx)
+	hash, fresh, err := r.download(ctx, plumbing.NewBranchReferenceName(r.branch), r.stagingRef())
 	if err != nil {
 		return Commit{}, err
 	}
-	c, err := r.publish(hash)
+	c, err := r.publish(plumbing.NewRemoteReferenceName(git.DefaultRemoteName, r.branch), hash)
 	if err != nil {
 		return Commit{}, r.fetchError(ctx, err, nil)
 	}
 	r.log.Info("fetched", "url", r.safeURL, "branch", r.branch, "commit", c.Short(),
 		"new", fresh, "duration", time.Since(start).Round(time.Millisecond))
+	return c, nil
+}
+
+// FetchPullRequest fetches the head of pull request n as GitHub publishes
+// it (refs/pull/N/head) into the clone, as refs/cairn/pull/N, and returns
+// it. It does not touch the followed branch. Failures are *FetchError.
+func (r *Remote) FetchPullRequest(ctx context.Context, n int) (Commit, error) {
+	if n <= 0 {
+		return Commit{}, fmt.Errorf("pull request %d: want a positive number", n)
+	}
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	src := plumbing.ReferenceName(fmt.Sprintf("refs/pull/%d/head", n))
+	dst := plumbing.ReferenceName(fmt.Sprintf("refs/cairn/pull/%d", n))
+	hash, _, err := r.download(ctx, src, dst)
+	if err != nil {
+		return Commit{}, err
+	}
+	c, err := r.publish(dst, hash)
+	if err != nil {
+		return Commit{}, r.fetchError(ctx, err, nil)
+	}
 	return c, nil
 }
 
@@ -276,9 +298,10 @@ func (r *Remote) stagingRef() plumbing.ReferenceName {
 	return plumbing.ReferenceName("refs/cairn/fetch/" + r.branch)
 }
 
-// download fetches the branch with a go-git repository of its own on the
-// clone (not the Repo's, whose storage readers use) and returns the head.
-func (r *Remote) download(ctx context.Context) (hash plumbing.Hash, fresh bool, err error) {
+// download fetches the remote's ref src into the clone's dst with a go-git
+// repository of its own on the clone (not the Repo's, whose storage readers
+// use) and returns its hash.
+func (r *Remote) download(ctx context.Context, src, dst plumbing.ReferenceName) (hash plumbing.Hash, fresh bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return hash, false, r.fetchError(ctx, err, nil)
 	}
@@ -292,22 +315,21 @@ func (r *Remote) download(ctx context.Context) (hash plumbing.Hash, fresh bool, 
 	if c, ok := g.Storer.(io.Closer); ok {
 		defer c.Close()
 	}
-	opts, sshm := r.fetchOptions(ctx)
+	opts, sshm := r.fetchOptions(ctx, config.RefSpec("+"+src.String()+":"+dst.String()))
 	remote := git.NewRemote(g.Storer, &config.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{r.url}})
 	err = remote.FetchContext(ctx, opts)
 	fresh = err == nil
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return hash, false, r.fetchError(ctx, err, sshm)
 	}
-	ref, err := g.Storer.Reference(r.stagingRef())
+	ref, err := g.Storer.Reference(dst)
 	if err != nil {
 		return hash, false, r.fetchError(ctx, err, nil)
 	}
 	return ref.Hash(), fresh, nil
 }
 
-func (r *Remote) fetchOptions(ctx context.Context) (*git.FetchOptions, *sshMethod) {
-	spec := config.RefSpec("+" + plumbing.NewBranchReferenceName(r.branch).String() + ":" + r.stagingRef().String())
+func (r *Remote) fetchOptions(ctx context.Context, spec config.RefSpec) (*git.FetchOptions, *sshMethod) {
 	opts := &git.FetchOptions{
 		RemoteName: git.DefaultRemoteName,
 		RefSpecs:   []config.RefSpec{spec},
@@ -327,16 +349,16 @@ func (r *Remote) fetchOptions(ctx context.Context) (*git.FetchOptions, *sshMetho
 	return opts, m
 }
 
-// publish makes hash origin/<branch> in the Repo, which first re-reads the
-// pack index to see the objects download wrote.
-func (r *Remote) publish(hash plumbing.Hash) (Commit, error) {
+// publish points name at hash in the Repo (origin/<branch> for the
+// branch), which first re-reads the pack index to see the objects download
+// wrote.
+func (r *Remote) publish(name plumbing.ReferenceName, hash plumbing.Hash) (Commit, error) {
 	repo := r.repo
 	repo.mu.Lock()
 	defer repo.mu.Unlock()
 	if s, ok := repo.repo.Storer.(interface{ Reindex() }); ok {
 		s.Reindex()
 	}
-	name := plumbing.NewRemoteReferenceName(git.DefaultRemoteName, r.branch)
 	if err := repo.repo.Storer.SetReference(plumbing.NewHashReference(name, hash)); err != nil {
 		return Commit{}, err
 	}

@@ -518,3 +518,30 @@ func TestRemoteRepairsEmptyRefs(t *testing.T) {
 		t.Fatalf("after the repair, origin/main = %s, %v; want %s", c.Hash, err, first)
 	}
 }
+
+// TestFetchPullRequest: a pull request's head, published by the host as
+// refs/pull/N/head, is fetched beside the branch, which does not move.
+func TestFetchPullRequest(t *testing.T) {
+	g, first := upstream(t)
+	g.Git("checkout", "-q", "-b", "feature")
+	g.Write("apps/a.yaml", "a: 2\n")
+	prHead := g.Commit("change a")
+	g.Git("update-ref", "refs/pull/7/head", prHead)
+	g.Git("checkout", "-q", "main")
+	r := openRemote(t, gitsource.RemoteOptions{URL: g.Path(), Branch: "main", Dir: t.TempDir()})
+	fetch(t, r, first)
+	c, err := r.FetchPullRequest(context.Background(), 7)
+	if err != nil || c.Hash != prHead {
+		t.Fatalf("FetchPullRequest(7) = %s, %v; want %s", c.Hash, err, prHead)
+	}
+	if got, err := r.Repo().Resolve("refs/cairn/pull/7"); err != nil || got.Hash != prHead {
+		t.Errorf("refs/cairn/pull/7 = %s, %v", got.Hash, err)
+	}
+	if got, err := r.Repo().Resolve("origin/main"); err != nil || got.Hash != first {
+		t.Errorf("the branch moved: origin/main = %s, %v", got.Hash, err)
+	}
+	_, err = r.FetchPullRequest(context.Background(), 8)
+	if !errors.Is(err, gitsource.ErrNotFound) {
+		t.Errorf("FetchPullRequest(8) of no such pull request: %v, want ErrNotFound", err)
+	}
+}
