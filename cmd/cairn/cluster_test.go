@@ -229,20 +229,7 @@ func grantAPIKey(t *testing.T, g *gittest.Repo, auditFile string) string {
 // checkAPI calls the status API of a serving cairn as a viewer would.
 func checkAPI(t *testing.T, url, key string) {
 	t.Helper()
-	call := func(method, path, bearer, body string) (int, []byte) {
-		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
+	call := func(method, path, bearer, body string) (int, []byte) { return apiCall(t, method, url+path, bearer, body) }
 	if code, _ := call("GET", "/api/v1/adapters", "", ""); code != 401 {
 		t.Errorf("adapters without a key: %d, want 401", code)
 	}
@@ -264,6 +251,23 @@ func checkAPI(t *testing.T, url, key string) {
 	}
 }
 
+// apiCall makes one API request and returns the status and body.
+func apiCall(t *testing.T, method, url, bearer, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
 // checkChangeRequest publishes a pull request's head as GitHub does
 // (refs/pull/3/head) and asks the API for its plan.
 func checkChangeRequest(t *testing.T, g *gittest.Repo, url, key string) {
@@ -273,17 +277,7 @@ func checkChangeRequest(t *testing.T, g *gittest.Repo, url, key string) {
 		`"heartbeatSeconds": 45`, `"heartbeatSeconds": 50`, 1))
 	g.Git("update-ref", "refs/pull/3/head", g.Commit("heartbeat 50s"))
 	g.Git("checkout", "-q", "main")
-	get := func(path string) (int, []byte) {
-		req, _ := http.NewRequest("GET", url+path, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
+	get := func(path string) (int, []byte) { return apiCall(t, "GET", url+path, key, "") }
 	code, body := get("/api/v1/changerequests/3/plan")
 	if code != 200 || !bytes.Contains(body, []byte(`"valid":true`)) || !bytes.Contains(body, []byte("/spec/fix/heartbeatSeconds")) {
 		t.Errorf("the plan of pull request 3: %d\n%.600s", code, body)
