@@ -87,3 +87,32 @@ type Store interface {
 
 // ErrNotFound means no record has the sequence number asked for.
 var ErrNotFound = errors.New("no such record")
+
+// CursorStore is what a Store may also implement: it keeps the cursors of
+// the audit destinations (package sink), shared by every process that opens
+// the store, so that when another replica becomes the leader and runs the
+// forwarder it resumes each destination where the old leader stopped. A
+// sink.Forwarder whose Store implements it keeps its cursors there (reading
+// its state file only for the cursors the store lacks, to migrate); with a
+// Store that does not, cursors live in the state file of the process's
+// state folder.
+//
+// A cursor is the Seq of the last record delivered to a destination (0:
+// none yet), under the destination's name. pgstore implements CursorStore:
+// several replicas share one database. sqlitestore does not: one process
+// owns its file, and the state file beside it is as durable and never
+// shared.
+//
+// Implementations are safe for concurrent use, by any number of processes.
+type CursorStore interface {
+	// LoadCursors returns every saved cursor by destination name; an empty
+	// map when there is none.
+	LoadCursors(ctx context.Context) (map[string]int64, error)
+	// SaveCursor moves the cursor of name forward to seq, creating it if
+	// needed, and returns once that is durable. It never moves a cursor
+	// backwards: a seq
+	// at or before the saved one changes nothing and is not an error, so
+	// savers racing one another, or a late one, cannot undo progress. seq
+	// must not be negative.
+	SaveCursor(ctx context.Context, name string, seq int64) error
+}

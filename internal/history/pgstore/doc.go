@@ -14,8 +14,13 @@
 // that returned nil is committed, with fsync; one that returned an error may
 // or may not have been.
 //
-// It does not delete records (retention with checkpoints is not written
-// yet), encrypt them, or detect an edit of the newest record together with
-// its hash: only the next record, or an external copy of the last hash,
-// shows that.
+// It is also a history.CursorStore: table history_cursors keeps the cursor
+// of each audit destination (package sink), so that the replica elected
+// next resumes every destination where the last leader stopped; a cursor
+// is upserted with GREATEST, so it never moves backwards.
+//
+// Records are deleted only by Prune (retention, under a signed
+// checkpoint). It does not encrypt records, or detect an edit of the newest
+// record together with its hash: only the next record, or an external copy
+// of the last hash, shows that.
 package pgstore

@@ -19,14 +19,30 @@
 // (Content-Type application/json, headers Cairn-Audit-First-Seq and
 // Cairn-Audit-Last-Seq), and a 2xx answer means delivered.
 //
-// Delivery is at least once and in order. The cursor is saved (in the file
-// audit-destinations.json under Options.StateDir, replaced atomically) after
-// a batch is delivered, so after a crash between the two the last batch is
+// Delivery is at least once and in order. The cursor is saved after a
+// batch is delivered, so after a crash between the two the last batch is
 // delivered again with the same seqs. A file destination fsyncs the file
 // before its cursor moves. A destination seen for the first time starts
-// after the newest record at that moment: the history before it is what
-// `cairn history export` is for. A destination that is removed keeps its
-// cursor in the state file, so adding it back resumes where it stopped.
+// after the newest record at that moment (that cursor is saved at once):
+// the history before it is what `cairn history export` is for. A
+// destination that is removed keeps its cursor, so adding it back resumes
+// where it stopped.
+//
+// Where cursors live: when the store is a history.CursorStore (pgstore,
+// which several replicas share, the elected leader alone running the
+// Forwarder), in the store, shared by every replica. A replica that becomes
+// the leader resumes each destination where the old leader stopped: what
+// the old one had not delivered, the new one delivers, and only a batch
+// delivered whose cursor was not yet saved is delivered twice. Each
+// destination reads the shared cursors as it starts (at Run, or when
+// Configure adds or changes it) and moves up to its own if another replica
+// delivered further; a saved cursor never moves backwards. The state file,
+// audit-destinations.json under Options.StateDir, is then only read, once:
+// for a destination the store has no cursor for, the file's cursor is used
+// and copied to the store (so upgrading from per-replica cursors skips
+// nothing). When the store is not a CursorStore (sqlitestore: one process
+// per file), the cursors live in that state file, replaced atomically at
+// each save.
 //
 // Failures are retried, never dropped: network errors, timeouts (10s, or
 // the destination's timeout) and every non-2xx answer, with exponential
@@ -42,10 +58,10 @@
 // Secrets: the headers of an http destination are read, at each attempt, from
 // the files Options.SecretDir/<secret name>/<key>, for the keys its
 // headersSecretRef lists. Header values and a URL's userinfo never appear
-// in an error, a log line, the state file or Stats: destinations are named by
-// their type and path or URL without userinfo, and error text is scrubbed of
-// those values. Put credentials in headers, not in the URL's query, which is
-// shown.
+// in an error, a log line, the state file, the store's cursors or Stats:
+// destinations are named by their type and path or URL without userinfo,
+// and error text is scrubbed of those values. Put credentials in headers,
+// not in the URL's query, which is shown.
 //
 // Files are written with gopkg.in/natefinch/lumberjack.v2, which this
 // package alone imports: it rotates by size (in MiB: a size in bytes is

@@ -21,9 +21,13 @@ import (
 
 // Options are what a Forwarder needs. Store and StateDir are required.
 type Options struct {
-	// Store is the audit store records are read from.
+	// Store is the audit store records are read from. When it is also a
+	// history.CursorStore, the cursors are kept there, shared by every
+	// replica.
 	Store history.Store
 	// StateDir holds the cursors' file (StateFile); created 0750 if needed.
+	// With a store that keeps the cursors, the file is only read, for the
+	// destinations the store has no cursor for.
 	StateDir string
 	// SecretDir holds the Secrets of http headers: the file
 	// SecretDir/<secret name>/<key> is the value of header <key>.
@@ -87,7 +91,9 @@ type Forwarder struct {
 var ErrRunning = errors.New("audit forwarder already running")
 
 // New makes a Forwarder with no destinations, reading the cursors saved in
-// opts.StateDir.
+// opts.StateDir. When opts.Store is a history.CursorStore, the cursors are
+// read from it (by Configure, and by each destination as it starts) and
+// saved to it, and the state file only fills in those it lacks.
 func New(opts Options) (*Forwarder, error) {
 	if opts.Store == nil {
 		return nil, errors.New("audit forwarder: no store")
@@ -95,7 +101,8 @@ func New(opts Options) (*Forwarder, error) {
 	if opts.StateDir == "" {
 		return nil, errors.New("audit forwarder: no state folder")
 	}
-	c, err := loadCursors(opts.StateDir)
+	shared, _ := opts.Store.(history.CursorStore)
+	c, err := loadCursors(opts.StateDir, shared)
 	if err != nil {
 		return nil, fmt.Errorf("audit forwarder: %w", err)
 	}
@@ -148,9 +155,11 @@ func (f *Forwarder) Notify() {
 // Configure replaces the destinations with dests (the applied revision's
 // audit.destinations). A destination kept with the same configuration
 // carries on; one whose configuration changed restarts from its cursor; a
-// new one starts after the newest record in the store (unless the state file
-// has a cursor for it); one left out is stopped and its file closed. If a
-// destination is invalid the error names it and nothing changes.
+// new one starts after the newest record in the store (unless the store's
+// cursors or the state file have a cursor for it); one left out is stopped
+// and its file closed. If a destination is invalid, or the shared cursors
+// cannot be read when one is new to this process, the error says so and
+// nothing changes.
 func (f *Forwarder) Configure(ctx context.Context, dests []v1alpha1.AuditDestination) error {
 	parsed, err := f.env.parseDestinations(dests)
 	if err != nil {
@@ -179,25 +188,40 @@ func (f *Forwarder) Configure(ctx context.Context, dests []v1alpha1.AuditDestina
 }
 
 // beginNew gives the destinations that have no cursor yet the newest Seq
-// in the store. Called with confMu held.
+// in the store. A destination this process has no cursor for is looked up
+// in the shared cursors first (another replica may have delivered to it).
+// Called with confMu held.
 func (f *Forwarder) beginNew(ctx context.Context, parsed []*destination) error {
-	var fresh []string
-	for _, d := range parsed {
-		if _, ok := f.env.cursors.get(d.name); !ok {
-			fresh = append(fresh, d.name)
-		}
-	}
+	fresh := f.uncursored(parsed)
 	if len(fresh) == 0 {
+		return nil
+	}
+	if err := f.env.cursors.refresh(ctx); err != nil {
+		return fmt.Errorf("audit destinations: %w", err)
+	}
+	if fresh = f.uncursored(parsed); len(fresh) == 0 {
 		return nil
 	}
 	newest, err := f.refreshNewest(ctx)
 	if err != nil {
 		return err
 	}
-	if err := f.env.cursors.begin(fresh, newest); err != nil {
+	if err := f.env.cursors.begin(ctx, fresh, newest); err != nil {
 		return fmt.Errorf("audit destinations: %w", err)
 	}
 	return nil
+}
+
+// uncursored returns the names of the destinations of parsed that have no
+// cursor in memory.
+func (f *Forwarder) uncursored(parsed []*destination) []string {
+	var out []string
+	for _, d := range parsed {
+		if _, ok := f.env.cursors.get(d.name); !ok {
+			out = append(out, d.name)
+		}
+	}
+	return out
 }
 
 // plan makes the next set of workers: the current ones whose configuration

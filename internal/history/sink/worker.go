@@ -92,12 +92,13 @@ func (w *worker) poke() {
 	}
 }
 
-// run delivers, waits for more records, and backs off after a failure.
+// run resumes from the shared cursor, delivers, waits for more records,
+// and backs off after a failure.
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
-	failures, loggedError := 0, false
+	failures, loggedError, resumed := 0, false, false
 	for {
-		err := w.drain(ctx)
+		err := w.catchUp(ctx, &resumed)
 		if ctx.Err() != nil {
 			return
 		}
@@ -118,6 +119,31 @@ func (w *worker) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// catchUp resumes the cursor, unless resumed says it did since the worker
+// started, and drains.
+func (w *worker) catchUp(ctx context.Context, resumed *bool) error {
+	if !*resumed {
+		if err := w.resume(ctx); err != nil {
+			return err
+		}
+		*resumed = true
+	}
+	return w.drain(ctx)
+}
+
+// resume moves the cursor up to the shared one, when another replica
+// delivered further while it led; it never moves it back. With cursors in
+// the state file it changes nothing.
+func (w *worker) resume(ctx context.Context) error {
+	if err := w.env.cursors.refresh(ctx); err != nil {
+		return err
+	}
+	if seq, ok := w.env.cursors.get(w.name); ok && seq > w.cursor.Load() {
+		w.cursor.Store(seq)
+	}
+	return nil
 }
 
 // drain delivers batches until the store has no more records after the
@@ -167,7 +193,7 @@ func (w *worker) delivered(ctx context.Context, seq int64, n int) {
 	w.stat.Delivered += int64(n)
 	w.stat.ConsecutiveFailures = 0
 	w.mu.Unlock()
-	if err := w.env.cursors.advance(w.name, seq); err != nil {
+	if err := w.env.cursors.advance(ctx, w.name, seq); err != nil {
 		w.env.log.WarnContext(ctx, "audit destination cursor not saved", "destination", w.name, "seq", seq, "error", err.Error())
 	}
 }
