@@ -43,9 +43,13 @@ func (r *Reconciler) loadDeployed(ctx context.Context) error {
 	return nil
 }
 
-// gate decides what the pass applies and refuses a revision that would
-// prune everything or more than the change policy allows.
+// gate asks the change policy's gate (approvals, checks, windows), then
+// decides what the pass applies and refuses a revision that would prune
+// everything or more than the change policy allows.
 func (r *Reconciler) gate(ctx context.Context, p *pass) error {
+	if err := r.judge(ctx, p); err != nil {
+		return err
+	}
 	if err := r.loadDeployed(ctx); err != nil {
 		return err
 	}

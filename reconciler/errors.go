@@ -8,6 +8,9 @@ import "time"
 type StalledError struct {
 	Reason string
 	Err    error
+	// Retry: the same revision is judged again on the next pass (the
+	// approval gate's refusals: an approval or a check can still arrive).
+	Retry bool
 }
 
 func (e *StalledError) Error() string { return e.Err.Error() }

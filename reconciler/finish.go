@@ -19,7 +19,7 @@ func (r *Reconciler) finish(ctx context.Context, p *pass, err error) error {
 	rs := r.revisionStatus(p, phase, reason, err, dur)
 	base := r.baseline(ctx)
 	var stalled *StalledError
-	if p.rev != nil && errors.As(err, &stalled) {
+	if p.rev != nil && errors.As(err, &stalled) && !stalled.Retry {
 		p.rev.verdict, r.rendered = err, p.rev
 	}
 	if err == nil {

@@ -33,6 +33,8 @@ type pass struct {
 	toRemove  []deployedRelease
 	unchanged int
 	results   []result
+	// approvals are the gate's, by commit hash, for the audit records.
+	approvals map[string]Approval
 }
 
 // result is what happened to one adapter in a pass.

@@ -62,6 +62,9 @@ type Options struct {
 	OnApplied func(ctx context.Context, revision string, res *validate.Result)
 	// Observer counts passes (metrics); nil counts nothing.
 	Observer Observer
+	// Gate judges each revision against its change policy before anything
+	// applies; nil applies what reaches the branch (no GitHub configured).
+	Gate Gate
 }
 
 // Observer hears how each pass over a revision ended (not the passes that

@@ -21,7 +21,25 @@ func (r *Reconciler) record(ctx context.Context, p *pass, base *revision, rs sta
 	if p.rev == nil && err != nil && errors.Is(err, context.Canceled) {
 		return
 	}
-	r.append(ctx, append(r.catchUp(ctx, p, base), r.passRecords(p, base, rs, dur)...)...)
+	recs := append(r.catchUp(ctx, p, base), r.passRecords(p, base, rs, dur)...)
+	withApprovals(recs, p.approvals)
+	r.append(ctx, recs...)
+}
+
+// withApprovals fills in each commit's pull request, approvers and merger
+// from the gate's verdict.
+func withApprovals(recs []history.Record, approvals map[string]Approval) {
+	if len(approvals) == 0 {
+		return
+	}
+	for i := range recs {
+		for j := range recs[i].Commits {
+			c := &recs[i].Commits[j]
+			if a, ok := approvals[c.Hash]; ok {
+				c.PullRequest, c.Approvers, c.Merger = a.PullRequest, a.Approvers, a.Merger
+			}
+		}
+	}
 }
 
 // passRecords returns the records of a pass, the revision's last.

@@ -300,3 +300,83 @@ func TestOnAppliedBaseline(t *testing.T) {
 		t.Errorf("OnApplied heard %v, want the last applied revision once", heard)
 	}
 }
+
+// fakeGate answers with verdict and counts its calls.
+type fakeGate struct {
+	calls   int
+	verdict GateVerdict
+	err     error
+	last    GateRequest
+}
+
+func (g *fakeGate) Judge(_ context.Context, r GateRequest) (GateVerdict, error) {
+	g.calls++
+	g.last = r
+	return g.verdict, g.err
+}
+
+// TestApprovalGate: a revision the gate refuses applies nothing, says why
+// and is recorded as refused once, though judged on every pass; once
+// allowed it applies and its records carry the pull request, approvers and
+// merger; a closed window waits; GitHub unreachable waits.
+func TestApprovalGate(t *testing.T) {
+	app := &fakeApplier{}
+	head := strings.Repeat("c", 40)
+	src := &fakeSource{dir: "../examples/config-repo", head: head, commits: func(from, to string) ([]gitsource.CommitInfo, error) {
+		return []gitsource.CommitInfo{{Commit: gitsource.Commit{Hash: to, Message: "raise the heartbeat"}}}, nil
+	}}
+	gate := &fakeGate{verdict: GateVerdict{Missing: []string{"pull request #12 needs 2 approvals on its final commit; it has 1 (alice)"}}}
+	mem := &history.Memory{}
+	r, err := New(Options{Source: src, Applier: app, Recorder: mem, Gate: gate, LastApplied: strings.Repeat("b", 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 2 {
+		var st *StalledError
+		if err := r.Reconcile(ctx); !errors.As(err, &st) || st.Reason != ReasonApprovalMissing || !strings.Contains(err.Error(), "#12 needs 2 approvals") {
+			t.Fatalf("a refused revision: %v", err)
+		}
+	}
+	if len(app.applied) != 0 || gate.calls != 2 {
+		t.Fatalf("refused: %d releases applied, gate asked %d times; want 0 and 2", len(app.applied), gate.calls)
+	}
+	if snap := r.Status().Snapshot(); snap.Last.Phase != status.Stalled || snap.Last.Reason != ReasonApprovalMissing {
+		t.Errorf("status after a refusal: %+v", *snap.Last)
+	}
+	if n := countEvents(mem.Records(), history.RevisionRefused); n != 1 {
+		t.Errorf("refusal recorded %d times over two passes, want once", n)
+	}
+	// The fake serves one tree for every commit: the plan against the last
+	// applied revision changes nothing.
+	if gate.last.Risk != "none" || len(gate.last.Environments) != 0 || gate.last.Policy == nil || len(gate.last.Commits) != 1 {
+		t.Errorf("the gate was asked %+v; want risk none, no environment, the policy and one commit", gate.last)
+	}
+	gate.verdict = GateVerdict{WaitUntil: time.Now().Add(time.Hour), Wait: "prod's change window opens at 17:30"}
+	var w *WaitingError
+	if err := r.Reconcile(ctx); !errors.As(err, &w) || w.Reason != ReasonChangeWindow || w.RetryAfter < 59*time.Minute {
+		t.Fatalf("a closed window: %v", err)
+	}
+	gate.err = errors.New("api.github.com: connection refused")
+	if err := r.Reconcile(ctx); !errors.As(err, &w) || w.Reason != ReasonGateUnavailable {
+		t.Fatalf("GitHub unreachable: %v", err)
+	}
+	gate.err = nil
+	gate.verdict = GateVerdict{Allowed: true, Approvals: map[string]Approval{head: {PullRequest: 12, Approvers: []string{"bob", "carol"}, Merger: "dave"}}}
+	if err := r.Reconcile(ctx); err != nil {
+		t.Fatalf("an allowed revision: %v", err)
+	}
+	if len(app.applied) == 0 {
+		t.Fatal("nothing applied once allowed")
+	}
+	for _, rec := range mem.Records() {
+		if rec.Event != history.RevisionApplied || rec.Outcome != history.Succeeded {
+			continue
+		}
+		if len(rec.Commits) != 1 || rec.Commits[0].PullRequest != 12 || fmt.Sprint(rec.Commits[0].Approvers) != "[bob carol]" || rec.Commits[0].Merger != "dave" {
+			t.Errorf("the applied revision's record: %+v", rec.Commits)
+		}
+		return
+	}
+	t.Error("no revision.applied record")
+}
