@@ -6,14 +6,19 @@ package charts_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
+	"math/big"
 	"os"
 	"reflect"
 	"slices"
@@ -162,6 +167,40 @@ var cairnSets = []struct {
 	{"audit-log-off", func() map[string]any {
 		return cairnValues(map[string]any{"audit.logVolume.enabled": false})
 	}},
+	// HTTPS from a kubernetes.io/tls Secret with its usual keys, behind an
+	// ingress controller admitted to the port by number.
+	{"tls", func() map[string]any {
+		return cairnValues(map[string]any{
+			"tls.existingSecret": "cairn-tls",
+			"networkPolicy.ingress.from": []any{map[string]any{
+				"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "ingress-nginx"}},
+			}},
+		})
+	}},
+	// Mutual TLS, every key name overridden.
+	{"mtls", func() map[string]any {
+		return cairnValues(map[string]any{
+			"tls": map[string]any{
+				"existingSecret": "cairn-server-tls", "certKey": "server.pem", "keyKey": "server-key.pem",
+				"clientCA": map[string]any{"existingSecret": "cairn-client-ca", "key": "bundle.pem"},
+			},
+		})
+	}},
+	// cert-manager's Secret holds the issuing CA as ca.crt: the client CA
+	// from the same Secret, with the default key.
+	{"mtls-cert-manager", func() map[string]any {
+		return cairnValues(map[string]any{"tls.existingSecret": "cairn-tls", "tls.clientCA.existingSecret": "cairn-tls"})
+	}},
+	// The browser login over plain HTTP (TLS ends at the ingress), the
+	// OpenID provider admitted by networkPolicy.egress.additional.
+	{"oidc", func() map[string]any {
+		return cairnValues(map[string]any{
+			"oidc.clientSecret": map[string]any{"existingSecret": "cairn-oidc", "key": "client-secret"},
+			"networkPolicy.egress.additional": []any{map[string]any{
+				"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "198.51.100.0/24"}}}, "ports": []any{443},
+			}},
+		})
+	}},
 }
 
 func TestCairnLint(t *testing.T) {
@@ -248,6 +287,27 @@ func TestCairnValuesRejected(t *testing.T) {
 		{"audit Secret twice", map[string]any{"audit.secrets": []any{"siem", "siem"}}, "/audit/secrets"},
 		{"log claim without the volume", map[string]any{"audit.logVolume": map[string]any{"enabled": false, "sizeLimit": "1Gi", "existingClaim": "cairn-audit-logs"}}, "/audit/logVolume/existingClaim"},
 		{"log size not a quantity", map[string]any{"audit.logVolume.sizeLimit": "1 GB"}, "/audit/logVolume/sizeLimit"},
+		// TLS and the browser login: references only, whole references.
+		{"inline certificate", map[string]any{"tls.cert": testPEM("CERTIFICATE", inlineSecrets[1])}, "cert"},
+		{"inline TLS private key", map[string]any{"tls.key": testPEM("PRIVATE KEY", inlineSecrets[0])}, "'key'"},
+		{"inline TLS Secret data", map[string]any{"tls.data": map[string]any{"tls.key": testPEM("PRIVATE KEY", inlineSecrets[0])}}, "data"},
+		{"inline client CA", map[string]any{"tls.clientCA.caBundle": testPEM("CERTIFICATE", inlineSecrets[1])}, "caBundle"},
+		{"inline OpenID client secret", map[string]any{"oidc.clientSecret.value": inlineSecrets[0]}, "value"},
+		{"OpenID client secret as a string", map[string]any{"oidc.clientSecret": inlineSecrets[0]}, "/oidc/clientSecret"},
+		{"OpenID client secret beside the reference", map[string]any{"oidc.clientSecret": map[string]any{"existingSecret": "cairn-oidc", "key": "client-secret", "clientSecret": inlineSecrets[0]}}, "clientSecret"},
+		{"client CA without TLS", map[string]any{"tls.clientCA.existingSecret": "cairn-client-ca"}, "/tls/existingSecret"},
+		{"TLS Secret without its certificate key", map[string]any{"tls.existingSecret": "cairn-tls", "tls.certKey": ""}, "/tls/certKey"},
+		{"TLS Secret without its private key key", map[string]any{"tls.existingSecret": "cairn-tls", "tls.keyKey": ""}, "/tls/keyKey"},
+		{"client CA Secret without key", map[string]any{"tls.existingSecret": "cairn-tls", "tls.clientCA": map[string]any{"existingSecret": "cairn-client-ca", "key": ""}}, "/tls/clientCA/key"},
+		{"OpenID Secret without key", map[string]any{"oidc.clientSecret.existingSecret": "cairn-oidc"}, "/oidc/clientSecret/key"},
+		{"OpenID key without Secret", map[string]any{"oidc.clientSecret.key": "client-secret"}, "/oidc/clientSecret/key"},
+		{"TLS key name a path", map[string]any{"tls.existingSecret": "cairn-tls", "tls.certKey": "../tls.crt"}, "/tls/certKey"},
+		{"TLS Secret not a name", map[string]any{"tls.existingSecret": "Cairn_TLS"}, "/tls/existingSecret"},
+		{"private key for the TLS Secret's name", map[string]any{"tls.existingSecret": testPEM("PRIVATE KEY", inlineSecrets[0])}, "/tls/existingSecret"},
+		{"certificate for its key's name", map[string]any{"tls.existingSecret": "cairn-tls", "tls.certKey": testPEM("CERTIFICATE", inlineSecrets[1])}, "/tls/certKey"},
+		{"token for the OpenID Secret's name", map[string]any{"oidc.clientSecret": map[string]any{"existingSecret": inlineSecrets[1], "key": "client-secret"}}, "/oidc/clientSecret/existingSecret"},
+		{"client CA for the Secret's name", map[string]any{"tls.existingSecret": "cairn-tls", "tls.clientCA.existingSecret": testPEM("CERTIFICATE", inlineSecrets[1])}, "/tls/clientCA/existingSecret"},
+		{"null wipes the client CA", map[string]any{"tls.clientCA": nil}, "clientCA"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,6 +482,9 @@ type cairnExpectation struct {
 	ingress   []networkingv1.NetworkPolicyIngressRule
 	egress    []networkingv1.NetworkPolicyEgressRule
 	leaseRole bool // the leader-election Role and RoleBinding
+	// tls: cairn serves HTTPS: port 8080 is named https on the container
+	// and the Service, and the probes use HTTPS.
+	tls bool
 }
 
 type secretMount struct {
@@ -629,6 +692,58 @@ var cairnExpectations = map[string]cairnExpectation{
 		objects: commonObjects, args: leaderArgs, image: "ghcr.io/cairn-gitops/cairn:0.1.0",
 		state: "template", replicas: 2, sa: "cairn", egress: defaultEgress, leaseRole: true,
 	},
+	"tls": {
+		objects: commonObjects,
+		args:    append(slices.Clone(leaderArgs), "--tls-cert-file=/etc/cairn/tls/tls.crt", "--tls-key-file=/etc/cairn/tls/tls.key"),
+		image:   "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state:   "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true, tls: true,
+		secrets: map[string]secretMount{"tls": {secret: "cairn-tls", path: "/etc/cairn/tls", items: []corev1.KeyToPath{
+			{Key: "tls.crt", Path: "tls.crt"}, {Key: "tls.key", Path: "tls.key"},
+		}}},
+		// The port by number: the same rule whatever the port's name.
+		ingress: []networkingv1.NetworkPolicyIngressRule{{
+			From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: labelSel("kubernetes.io/metadata.name", "ingress-nginx")}},
+			Ports: tcpPorts(8080),
+		}},
+	},
+	"mtls": {
+		objects: commonObjects,
+		args: append(slices.Clone(leaderArgs), "--tls-cert-file=/etc/cairn/tls/tls.crt", "--tls-key-file=/etc/cairn/tls/tls.key",
+			"--client-ca-file=/etc/cairn/client-ca/ca.crt"),
+		image: "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state: "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true, tls: true,
+		secrets: map[string]secretMount{
+			"tls": {secret: "cairn-server-tls", path: "/etc/cairn/tls", items: []corev1.KeyToPath{
+				{Key: "server.pem", Path: "tls.crt"}, {Key: "server-key.pem", Path: "tls.key"},
+			}},
+			"client-ca": {secret: "cairn-client-ca", path: "/etc/cairn/client-ca", items: []corev1.KeyToPath{{Key: "bundle.pem", Path: "ca.crt"}}},
+		},
+	},
+	"mtls-cert-manager": {
+		objects: commonObjects,
+		args: append(slices.Clone(leaderArgs), "--tls-cert-file=/etc/cairn/tls/tls.crt", "--tls-key-file=/etc/cairn/tls/tls.key",
+			"--client-ca-file=/etc/cairn/client-ca/ca.crt"),
+		image: "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state: "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, egress: defaultEgress, leaseRole: true, tls: true,
+		secrets: map[string]secretMount{
+			"tls": {secret: "cairn-tls", path: "/etc/cairn/tls", items: []corev1.KeyToPath{
+				{Key: "tls.crt", Path: "tls.crt"}, {Key: "tls.key", Path: "tls.key"},
+			}},
+			"client-ca": {secret: "cairn-tls", path: "/etc/cairn/client-ca", items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}},
+		},
+	},
+	"oidc": {
+		objects: commonObjects,
+		args:    append(slices.Clone(leaderArgs), "--oidc-client-secret-file=/etc/cairn/oidc/client-secret"),
+		image:   "ghcr.io/cairn-gitops/cairn:0.1.0",
+		state:   "template", replicas: 2, sa: "cairn", auditLog: defaultAuditLog, leaseRole: true,
+		secrets: map[string]secretMount{"oidc-client-secret": {secret: "cairn-oidc", path: "/etc/cairn/oidc", items: []corev1.KeyToPath{
+			{Key: "client-secret", Path: "client-secret"},
+		}}},
+		egress: append(slices.Clone(defaultEgress), networkingv1.NetworkPolicyEgressRule{
+			Ports: tcpPorts(443), To: []networkingv1.NetworkPolicyPeer{ipPeer("198.51.100.0/24")},
+		}),
+	},
 }
 
 func TestCairnRender(t *testing.T) {
@@ -652,7 +767,7 @@ func TestCairnRender(t *testing.T) {
 			checkCairnStatefulSet(t, want, vals, o.statefulSet)
 			checkCairnRBAC(t, want, vals, o)
 			checkCairnNetworkPolicy(t, want, o)
-			checkCairnService(t, o)
+			checkCairnService(t, want, o)
 			if o.pdb != nil {
 				if o.pdb.Spec.MinAvailable == nil || *o.pdb.Spec.MinAvailable != intstr.FromInt32(1) || o.pdb.Spec.MaxUnavailable != nil {
 					t.Errorf("PDB minAvailable %v maxUnavailable %v, want minAvailable 1", o.pdb.Spec.MinAvailable, o.pdb.Spec.MaxUnavailable)
@@ -762,16 +877,18 @@ func checkCairnStatefulSet(t *testing.T, want cairnExpectation, vals map[string]
 		t.Errorf("env %+v envFrom %+v, want POD_NAMESPACE only", c.Env, c.EnvFrom)
 	}
 
-	// The http port and the probes on it.
-	if want := []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}; !reflect.DeepEqual(c.Ports, want) {
+	// Port 8080, http or https, and the probes on it with the same scheme.
+	port, scheme := cairnPort(want.tls)
+	if want := []corev1.ContainerPort{{Name: port, ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}; !reflect.DeepEqual(c.Ports, want) {
 		t.Errorf("ports %+v, want %+v", c.Ports, want)
 	}
 	for name, p := range map[string]struct {
 		probe *corev1.Probe
 		path  string
 	}{"readiness": {c.ReadinessProbe, "/readyz"}, "liveness": {c.LivenessProbe, "/healthz"}} {
-		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port != intstr.FromString("http") {
-			t.Errorf("%s probe %+v, want GET %s on port http", name, p.probe, p.path)
+		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path ||
+			p.probe.HTTPGet.Port != intstr.FromString(port) || p.probe.HTTPGet.Scheme != scheme {
+			t.Errorf("%s probe %+v, want %s GET %s on port %s", name, p.probe, scheme, p.path, port)
 		}
 	}
 	if c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() {
@@ -792,6 +909,11 @@ func checkCairnStatefulSet(t *testing.T, want cairnExpectation, vals map[string]
 	mounts := map[string]corev1.VolumeMount{}
 	for _, m := range c.VolumeMounts {
 		mounts[m.Name] = m
+		// Whole folders only: a subPath mount never sees a Secret's update
+		// (a renewed certificate would not reach cairn).
+		if m.SubPath != "" || m.SubPathExpr != "" {
+			t.Errorf("mount %s uses subPath %q%q", m.Name, m.SubPath, m.SubPathExpr)
+		}
 	}
 	volumes := map[string]corev1.Volume{}
 	for _, v := range ps.Volumes {
@@ -953,13 +1075,37 @@ func checkCairnNetworkPolicy(t *testing.T, want cairnExpectation, o cairnObjects
 	}
 }
 
-func checkCairnService(t *testing.T, o cairnObjects) {
+func checkCairnService(t *testing.T, want cairnExpectation, o cairnObjects) {
 	t.Helper()
 	s := o.service.Spec
-	want := []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 8080, TargetPort: intstr.FromString("http")}}
-	if s.Type != corev1.ServiceTypeClusterIP || !maps.Equal(s.Selector, cairnSelector) || !reflect.DeepEqual(s.Ports, want) {
-		t.Errorf("Service type %s selector %v ports %+v", s.Type, s.Selector, s.Ports)
+	port, _ := cairnPort(want.tls)
+	ports := []corev1.ServicePort{{Name: port, Protocol: corev1.ProtocolTCP, Port: 8080, TargetPort: intstr.FromString(port)}}
+	if s.Type != corev1.ServiceTypeClusterIP || !maps.Equal(s.Selector, cairnSelector) || !reflect.DeepEqual(s.Ports, ports) {
+		t.Errorf("Service type %s selector %v ports %+v, want %+v", s.Type, s.Selector, s.Ports, ports)
 	}
+	// The Service's target is the container's port, by the same name, and
+	// the NetworkPolicy admits that port's number.
+	c := o.statefulSet.Spec.Template.Spec.Containers[0]
+	if !slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == s.Ports[0].TargetPort.StrVal }) {
+		t.Errorf("Service targets port %s, the container has %+v", s.Ports[0].TargetPort.StrVal, c.Ports)
+	}
+	if o.networkPolicy != nil {
+		for _, r := range o.networkPolicy.Spec.Ingress {
+			for _, p := range r.Ports {
+				if p.Port == nil || p.Port.IntVal != c.Ports[0].ContainerPort {
+					t.Errorf("NetworkPolicy ingress port %v, the container listens on %d", p.Port, c.Ports[0].ContainerPort)
+				}
+			}
+		}
+	}
+}
+
+// cairnPort is the name of port 8080 and the probes' scheme.
+func cairnPort(https bool) (string, corev1.URIScheme) {
+	if https {
+		return "https", corev1.URISchemeHTTPS
+	}
+	return "http", corev1.URISchemeHTTP
 }
 
 // TestCairnStorageClass: "" leaves the class to the cluster's default, "-"
@@ -1003,8 +1149,9 @@ func TestCairnNotes(t *testing.T) {
 	ch := loadCairn(t)
 	tests := map[string]struct{ has, hasNot []string }{
 		"defaults": {
-			has:    []string{"2 replicas with the embedded store", "anonymously", "admits nobody to port 8080", "open to any address", "write under /var/log/cairn (an emptyDir of 1Gi"},
-			hasNot: []string{"PostgreSQL, DSN", "audit.signingKey", "Audit destinations' headers"},
+			has: []string{"2 replicas with the embedded store", "anonymously", "admits nobody to port 8080", "open to any address", "write under /var/log/cairn (an emptyDir of 1Gi",
+				"NOTE: no tls.existingSecret: cairn serves plain HTTP on port 8080", "curl -s localhost:8080/readyz"},
+			hasNot: []string{"PostgreSQL, DSN", "audit.signingKey", "Audit destinations' headers", "HTTPS", "Browser login"},
 		},
 		"persistence-off":      {has: []string{"WARNING: persistence is disabled: the audit history is in an emptyDir"}, hasNot: []string{"embedded store"}},
 		"rbac-namespaced":      {has: []string{"only to connectivity-prod, connectivity-uat (they must exist)"}},
@@ -1020,6 +1167,21 @@ func TestCairnNotes(t *testing.T) {
 			"write under /var/log/cairn (claim cairn-audit-logs)",
 		}},
 		"audit-log-off": {has: []string{"audit.logVolume is disabled: a file destination of security.json cannot write"}, hasNot: []string{"Audit files"}},
+		"tls": {
+			has: []string{"HTTPS on port 8080 (Service port 8080, named https): certificate and key from Secret cairn-tls\n(keys tls.crt, tls.key), read again when the Secret is renewed",
+				"curl -sk https://localhost:8080/readyz"},
+			hasNot: []string{"plain HTTP", "Client certificates", "curl -s localhost"},
+		},
+		"mtls": {has: []string{
+			"Secret cairn-server-tls\n(keys server.pem, server-key.pem)",
+			"Client certificates are verified against Secret cairn-client-ca (key bundle.pem); security.json's\nmtls.clientAuth says whether the API requires one.",
+		}},
+		"mtls-cert-manager": {has: []string{"Client certificates are verified against Secret cairn-tls (key ca.crt)"}},
+		"oidc": {
+			has: []string{"Browser login: the OpenID client secret from Secret cairn-oidc (key client-secret), read when a pod starts:\nafter rotating it, kubectl -n cairn-system rollout restart statefulset/cairn",
+				"plain HTTP"},
+			hasNot: []string{"egress.additional is empty"},
+		},
 	}
 	for _, set := range cairnSets {
 		notes := renderNotes(t, ch, set.values())
@@ -1130,6 +1292,48 @@ func TestCairnNotesSigningKey(t *testing.T) {
 	}
 }
 
+// TestCairnNotesOIDCEgress: the browser login needs the OpenID provider;
+// with the NetworkPolicy on and nothing in networkPolicy.egress.additional,
+// the notes say whether port 443 is open to any address anyway (the API
+// server's and the Git host's rules without cidrs) or not at all.
+func TestCairnNotesOIDCEgress(t *testing.T) {
+	ch := loadCairn(t)
+	const (
+		note    = "NOTE: networkPolicy.egress.additional is empty: the OpenID provider is reachable only because port 443 is open"
+		warning = "WARNING: networkPolicy.egress.additional is empty and no egress rule admits port 443 to any address"
+	)
+	closed := map[string]any{"cidrs": []any{"172.16.0.10/32"}, "ports": []any{443, 6443}}
+	for _, tt := range []struct {
+		name    string
+		patches map[string]any
+		want    string // "" = neither
+	}{
+		{"open by default", map[string]any{}, note},
+		{"open through the Git host's rule", map[string]any{"networkPolicy.egress.apiServer": closed}, note},
+		{"closed by cidrs", map[string]any{"networkPolicy.egress.apiServer": closed,
+			"networkPolicy.egress.git": map[string]any{"cidrs": []any{"140.82.112.0/20"}, "ports": []any{443, 22}}}, warning},
+		{"closed by ports", map[string]any{"networkPolicy.egress.apiServer.ports": []any{6443}, "networkPolicy.egress.git.ports": []any{22}}, warning},
+		{"no policy", map[string]any{"networkPolicy.enabled": false, "networkPolicy.egress.git.ports": []any{22}}, ""},
+		{"admitted", map[string]any{"networkPolicy.egress.git.ports": []any{22}, "networkPolicy.egress.additional": []any{map[string]any{
+			"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "198.51.100.0/24"}}}, "ports": []any{443}}}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			patches := maps.Clone(tt.patches)
+			patches["oidc.clientSecret"] = map[string]any{"existingSecret": "cairn-oidc", "key": "client-secret"}
+			l := lint.All(cairnDir, cairnValues(patches), cairnNamespace, false)
+			for _, m := range l.Messages {
+				t.Errorf("lint: %s", m)
+			}
+			notes := renderNotes(t, ch, cairnValues(patches))
+			for _, s := range []string{note, warning} {
+				if strings.Contains(notes, s) != (s == tt.want) {
+					t.Errorf("NOTES.txt: has %q: %v, want %v:\n%s", s, !(s == tt.want), s == tt.want, notes)
+				}
+			}
+		})
+	}
+}
+
 // TestCairnEmbedded: the embedded chart is the chart in this directory.
 func TestCairnEmbedded(t *testing.T) {
 	ch := embeddedCairn(t)
@@ -1191,11 +1395,19 @@ func TestMain(m *testing.M) {
 //     provisioner, token and webhook Secrets; in a namespace that enforces
 //     the restricted Pod Security Standard, so the API server itself judges
 //     the securityContext. Then an upgrade to a new chart version and new
-//     values, which a StatefulSet's immutable fields must not refuse.
+//     values, which a StatefulSet's immutable fields must not refuse,
+//     among them HTTPS (tls.existingSecret): the port renamed https on the
+//     pods and the Service, the probes switched to HTTPS.
 //   - "cairn-ns" in cairn-ns-system: rbac.namespaced for adapters-a and
 //     persistence on a class that two hand-made PersistentVolumes serve:
 //     the StatefulSet's claims are created, bind and the pods run; after an
-//     uninstall the claims (the audit history) remain.
+//     uninstall the claims (the audit history) remain. Installed with TLS
+//     from a kubernetes.io/tls Secret (a self-signed certificate made by
+//     the test), mutual TLS from the same Secret's ca.crt and the browser
+//     login's OpenID client secret.
+//
+// The pods run on kwok's nodes, which run no container: the probes are
+// checked in the pod spec the API server admitted, not by a kubelet.
 //
 // For each, SubjectAccessReviews check what the ServiceAccount may and may
 // not do, and impersonated calls confirm a few for real.
@@ -1234,6 +1446,17 @@ func TestCairnInstall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// cairn's certificate in a kubernetes.io/tls Secret (the API server
+	// requires tls.crt and tls.key in one), with ca.crt as cert-manager
+	// writes it: here the self-signed certificate is its own CA.
+	for _, ns := range []string{"cairn-system", "cairn-ns-system"} {
+		cert, key := selfSignedTLS(t, "cairn."+ns+".svc", "cairn-ns."+ns+".svc")
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cairn-tls"}, Type: corev1.SecretTypeTLS,
+			StringData: map[string]string{"tls.crt": cert, "tls.key": key, "ca.crt": cert}}
+		if _, err := cs.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	t.Run("cluster-wide", func(t *testing.T) {
 		rel := helm.Release{Name: "cairn", Namespace: "cairn-system", Chart: embeddedCairn(t), Values: cairnValues(map[string]any{
@@ -1244,12 +1467,13 @@ func TestCairnInstall(t *testing.T) {
 		applyCairn(ctx, t, hc, rel, helm.Installed)
 		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn", 2)
 		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn", "--git-token-file=/etc/cairn/git/token")
+		checkCairnPort(ctx, t, cs, rel.Namespace, "cairn", false)
 		checkCairnPermissions(ctx, t, c.RESTConfig(), cs, "cairn-system", "cairn", false)
 
 		// An upgrade: a new chart version (new labels everywhere but on the
 		// selector and the claim template) and new flags: the shared audit
-		// store, its signing key and an HTTP destination's headers, whose
-		// volumes the restricted namespace must admit too.
+		// store, its signing key, an HTTP destination's headers and TLS,
+		// whose volumes the restricted namespace must admit too.
 		rel.Chart = embeddedCairn(t)
 		rel.Chart.Metadata.Version = "0.1.1-test"
 		setPath(rel.Values, "reconcile.drift", "correct")
@@ -1257,10 +1481,13 @@ func TestCairnInstall(t *testing.T) {
 		setPath(rel.Values, "audit.signingKey", map[string]any{"existingSecret": "cairn-audit-signing", "key": "ed25519"})
 		setPath(rel.Values, "audit.secrets", []any{"siem-headers"})
 		setPath(rel.Values, "networkPolicy.egress.postgresql.to", []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.30.0.5/32"}}})
+		setPath(rel.Values, "tls.existingSecret", "cairn-tls")
 		applyCairn(ctx, t, hc, rel, helm.Upgraded)
 		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn", 2)
 		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn", "--drift=correct", "--history-dsn-file=/etc/cairn/history/dsn",
-			"--audit-signing-key-file=/etc/cairn/audit-signing/key.pem", "--audit-secrets-dir=/etc/cairn/audit-secrets")
+			"--audit-signing-key-file=/etc/cairn/audit-signing/key.pem", "--audit-secrets-dir=/etc/cairn/audit-secrets",
+			"--tls-cert-file=/etc/cairn/tls/tls.crt", "--tls-key-file=/etc/cairn/tls/tls.key")
+		checkCairnPort(ctx, t, cs, rel.Namespace, "cairn", true)
 	})
 
 	t.Run("namespaced-persistent", func(t *testing.T) {
@@ -1281,10 +1508,17 @@ func TestCairnInstall(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		oidc := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cairn-oidc"}, StringData: map[string]string{"client-secret": inlineSecrets[0]}}
+		if _, err := cs.CoreV1().Secrets("cairn-ns-system").Create(ctx, oidc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 		rel := helm.Release{Name: "cairn-ns", Namespace: "cairn-ns-system", Chart: embeddedCairn(t), Values: cairnValues(map[string]any{
 			"rbac.namespaced":              true,
 			"rbac.namespaces":              []any{"adapters-a"},
 			"persistence.storageClassName": class,
+			"tls.existingSecret":           "cairn-tls",
+			"tls.clientCA.existingSecret":  "cairn-tls",
+			"oidc.clientSecret":            map[string]any{"existingSecret": "cairn-oidc", "key": "client-secret"},
 		})}
 		applyCairn(ctx, t, hc, rel, helm.Installed)
 
@@ -1316,7 +1550,10 @@ func TestCairnInstall(t *testing.T) {
 			}
 		}
 		waitCairnReady(ctx, t, cs, rel.Namespace, "cairn-ns", 2)
-		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn-ns", "--lease-name=cairn-ns")
+		checkCairnPods(ctx, t, cs, rel.Namespace, "cairn-ns", "--lease-name=cairn-ns",
+			"--tls-cert-file=/etc/cairn/tls/tls.crt", "--tls-key-file=/etc/cairn/tls/tls.key",
+			"--client-ca-file=/etc/cairn/client-ca/ca.crt", "--oidc-client-secret-file=/etc/cairn/oidc/client-secret")
+		checkCairnPort(ctx, t, cs, rel.Namespace, "cairn-ns", true)
 		checkCairnPermissions(ctx, t, c.RESTConfig(), cs, "cairn-ns-system", "cairn-ns", true)
 
 		// Uninstalling cairn keeps its history.
@@ -1338,6 +1575,12 @@ func TestCairnInstall(t *testing.T) {
 			}
 		}
 	})
+}
+
+// testPEM is a PEM block of type typ around text, as a certificate or key
+// pasted into values would look.
+func testPEM(typ, text string) string {
+	return "-----BEGIN " + typ + "-----\n" + text + "\n-----END " + typ + "-----\n"
 }
 
 // ed25519PEM is a new Ed25519 private key as `openssl genpkey -algorithm
@@ -1452,6 +1695,92 @@ func checkCairnPods(ctx context.Context, t *testing.T, cs kubernetes.Interface, 
 	if running != 2 {
 		t.Errorf("%d pods, want 2", running)
 	}
+}
+
+// checkCairnPort: the admitted pods serve port 8080 named http, or https
+// with TLS, and the kubelet would probe it with that scheme (kwok's nodes
+// run no probe: the spec is what is checked); with TLS the certificate's
+// Secret is mounted as a folder, read-only. The Service targets the port
+// by the same name.
+func checkCairnPort(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name string, https bool) {
+	t.Helper()
+	port, scheme := cairnPort(https)
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=cairn,app.kubernetes.io/instance=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		c := p.Spec.Containers[0]
+		if len(c.Ports) != 1 || c.Ports[0].Name != port || c.Ports[0].ContainerPort != 8080 {
+			t.Errorf("pod %s: ports %+v, want 8080 named %s", p.Name, c.Ports, port)
+		}
+		for what, probe := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+			if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Scheme != scheme || probe.HTTPGet.Port != intstr.FromString(port) {
+				t.Errorf("pod %s: %s probe %+v, want %s on port %s", p.Name, what, probe, scheme, port)
+			}
+		}
+		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+			return m.Name == "tls" && m.MountPath == "/etc/cairn/tls" && m.ReadOnly && m.SubPath == ""
+		})
+		volume := slices.ContainsFunc(p.Spec.Volumes, func(v corev1.Volume) bool {
+			return v.Name == "tls" && v.Secret != nil && v.Secret.SecretName == "cairn-tls" && v.Secret.DefaultMode != nil && *v.Secret.DefaultMode == 0o400
+		})
+		if mounted != https || volume != https {
+			t.Errorf("pod %s: tls mounted %v, volume %v, want %v", p.Name, mounted, volume, https)
+		}
+	}
+	svc, err := cs.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != port || svc.Spec.Ports[0].TargetPort != intstr.FromString(port) {
+		t.Errorf("Service %s ports %+v, want one named %s targeting %s", name, svc.Spec.Ports, port, port)
+	}
+}
+
+// selfSignedTLS is a new self-signed server certificate for names and its
+// ECDSA P-256 key, PEM-encoded as in a kubernetes.io/tls Secret; it can
+// sign (the test uses it as the client CA too).
+func selfSignedTLS(t *testing.T, names ...string) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: names[0]},
+		DNSNames:              names,
+		NotBefore:             now.Add(-time.Minute),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	keyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}))
+	// What cairn will load from the mounted files.
+	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
+		t.Fatal(err)
+	}
+	return certPEM, keyPEM
 }
 
 // access is one question to the authorizer about cairn's ServiceAccount.

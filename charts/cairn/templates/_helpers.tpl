@@ -149,6 +149,32 @@ Where the Secrets and the store are mounted.
 {{- define "cairn.signingDir" -}}/etc/cairn/audit-signing{{- end -}}
 {{- define "cairn.auditSecretsDir" -}}/etc/cairn/audit-secrets{{- end -}}
 {{- define "cairn.auditLogDir" -}}/var/log/cairn{{- end -}}
+{{- define "cairn.tlsDir" -}}/etc/cairn/tls{{- end -}}
+{{- define "cairn.clientCADir" -}}/etc/cairn/client-ca{{- end -}}
+{{- define "cairn.oidcDir" -}}/etc/cairn/oidc{{- end -}}
+
+{{/*
+tls: "true" when cairn serves HTTPS (tls.existingSecret), else "". Then
+the container's and the Service's port are named https and the probes use
+HTTPS; clientCA counts only with it (the schema also requires it).
+*/}}
+{{- define "cairn.tls" -}}
+{{- if .Values.tls.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{- define "cairn.clientCA" -}}
+{{- if and .Values.tls.existingSecret .Values.tls.clientCA.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{/*
+portName: the name of port 8080 on the container and the Service: https
+when cairn serves TLS (so that meshes and ingress controllers that go by
+the name speak TLS to it), else http. The NetworkPolicy admits the port by
+its number, whatever its name.
+*/}}
+{{- define "cairn.portName" -}}
+{{- if include "cairn.tls" . }}https{{ else }}http{{ end -}}
+{{- end -}}
 
 {{/*
 args: the command line of `cairn serve`, one "--flag=value" per element so
@@ -183,6 +209,16 @@ that no value can be read as another flag.
 {{- end }}
 {{- if .Values.audit.secrets }}
 - {{ printf "--audit-secrets-dir=%s" (include "cairn.auditSecretsDir" .) | quote }}
+{{- end }}
+{{- if include "cairn.tls" . }}
+- {{ printf "--tls-cert-file=%s/tls.crt" (include "cairn.tlsDir" .) | quote }}
+- {{ printf "--tls-key-file=%s/tls.key" (include "cairn.tlsDir" .) | quote }}
+{{- end }}
+{{- if include "cairn.clientCA" . }}
+- {{ printf "--client-ca-file=%s/ca.crt" (include "cairn.clientCADir" .) | quote }}
+{{- end }}
+{{- if .Values.oidc.clientSecret.existingSecret }}
+- {{ printf "--oidc-client-secret-file=%s/client-secret" (include "cairn.oidcDir" .) | quote }}
 {{- end }}
 {{- end -}}
 
