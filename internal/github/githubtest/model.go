@@ -99,6 +99,13 @@ func (s *Server) findRepo(owner, name string) (*repo, bool) {
 	return r, ok
 }
 
+// AddRepo adds an empty repository (any other call adds it too).
+func (s *Server) AddRepo(owner, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repo(owner, name)
+}
+
 // OpenPullRequest adds an open pull request and returns its number (the
 // next free one when pr.Number is 0).
 func (s *Server) OpenPullRequest(owner, name string, pr PullRequest) int {
