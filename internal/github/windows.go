@@ -36,7 +36,7 @@ func windowWait(windows map[string]v1.ChangeWindow, envs []string, now time.Time
 		return nil, []Requirement{{Kind: KindWindow, Message: fmt.Sprintf(
 			"the change windows of %s do not open together within a week", strings.Join(closed, ", "))}}
 	}
-	return &Wait{Until: until, Environments: closed, Message: waitMessage(ws, closed, until)}, nil
+	return &Wait{Until: until.UTC(), Environments: closed, Message: waitMessage(ws, closed, until)}, nil
 }
 
 // window is one environment's change window with its location.
