@@ -135,7 +135,10 @@ func TestGateLocalSignatureCounts(t *testing.T) {
 	req := gateRequest(`{"signatures": {"required": true, "allowedSigners": ["ops@acme.example"]}}`, t)
 	req.Commits[0].Signature = gitsource.SignatureInfo{Kind: gitsource.SignaturePGP, Verified: true, Signer: "Ops <ops@acme.example>"}
 	api := mergedPR("bob")
-	api.verify = func(string) github.Verification { t.Fatal("asked GitHub about a verified signature"); return github.Verification{} }
+	api.verify = func(string) github.Verification {
+		t.Fatal("asked GitHub about a verified signature")
+		return github.Verification{}
+	}
 	if v, err := github.Evaluate(context.Background(), api, req); err != nil || !v.Allowed {
 		t.Fatalf("verdict = %+v, %v", v, err)
 	}
