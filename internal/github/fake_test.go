@@ -164,3 +164,24 @@ func TestGateIgnoresPullRequestsIntoOtherBranches(t *testing.T) {
 		t.Fatalf("verdict = %+v, %v; want a direct push", v, err)
 	}
 }
+
+func TestGateForkPullRequests(t *testing.T) {
+	// A fork's pull request merged by a maintainer counts like any other.
+	api := mergedPR("bob")
+	pull := api.pull(7)
+	pull.HeadRepo = "mallory/config"
+	api.pull = func(int) github.PullRequest { return pull }
+	api.pulls = func(string) []github.PullRequest { return []github.PullRequest{pull} }
+	v, err := github.Evaluate(context.Background(), api, gateRequest(`{}`, t))
+	if err != nil || !v.Allowed || v.Commits[0].PullRequest != 7 || v.Commits[0].Merger != "carol" {
+		t.Fatalf("merged fork: %+v, %v", v, err)
+	}
+
+	// A fork's commit that reached the branch without the merge (its pull
+	// request still open) is a direct push.
+	pull.Merged, pull.MergeCommitSHA, pull.MergedBy, pull.State = false, "", "", "open"
+	v, err = github.Evaluate(context.Background(), api, gateRequest(`{}`, t))
+	if err != nil || v.Allowed || v.Missing[0].Kind != github.KindDirectPush {
+		t.Fatalf("unmerged fork commit: %+v, %v", v, err)
+	}
+}

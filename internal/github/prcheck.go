@@ -101,8 +101,8 @@ func PRCheck(ctx context.Context, api PRAPI, r PRReport) (PRCheckResult, error) 
 	return res, errors.Join(errs...)
 }
 
-// upsertComment edits cairn's earlier comment (the first one carrying the
-// marker) or creates one.
+// upsertComment edits cairn's earlier comment (the first one that starts
+// with the marker; a reply quoting it does not) or creates one.
 func upsertComment(ctx context.Context, api PRAPI, r PRReport, body string) (PRCheckResult, error) {
 	n := r.PullRequest.Number
 	comments, err := api.Comments(ctx, r.Owner, r.Repo, n)
@@ -110,7 +110,7 @@ func upsertComment(ctx context.Context, api PRAPI, r PRReport, body string) (PRC
 		return PRCheckResult{}, fmt.Errorf("pr check: %w", err)
 	}
 	for _, c := range comments {
-		if !strings.Contains(c.Body, CommentMarker) {
+		if !strings.HasPrefix(c.Body, CommentMarker) {
 			continue
 		}
 		if c.Body == body {
