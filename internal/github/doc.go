@@ -29,6 +29,19 @@
 //     and the label cairn:high-risk. [ParsePullRequestEvent] reads a
 //     pull_request webhook and [Decide] says whether to check it.
 //
+// # Calling the gate
+//
+// The reconciler prepares a [Request] per revision: the commits from
+// gitsource.Repo.Commits(lastApplied, head) (first-parent, oldest first,
+// with their files), policy.json of the head, the plan's highest risk
+// (plan.Risk.String()), the environments the plan changes, and the time.
+// [Gate] binds the repository and branch. Then: Allowed applies and the
+// audit records take Verdict.Commits (pull request, approvers, merger);
+// Missing refuses the revision (judge it again on later passes: approvals
+// given after the merge and checks that finish still count); Wait alone
+// retries at Wait.Until; an error (a *RateLimitError among them) means
+// GitHub could not be read: retry, never apply.
+//
 // # Pull requests from forks
 //
 // A pull request whose head repository is not the base repository is never
