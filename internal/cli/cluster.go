@@ -140,12 +140,16 @@ func (w *wiring) Close() error { return errors.Join(w.remote.Close(), w.store.Cl
 
 // wire builds a reconciler from the flags: audit records go to the store
 // and to the log.
-func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFlags, log *slog.Logger, obs reconciler.Observer) (_ *wiring, err error) {
+func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFlags, gf *githubFlags, log *slog.Logger, obs reconciler.Observer) (_ *wiring, err error) {
 	w := &wiring{branch: sf.branch}
 	if w.rest, err = cf.restConfig(); err != nil {
 		return nil, err
 	}
 	if w.helm, err = helm.New(helm.Options{REST: w.rest, Logger: log}); err != nil {
+		return nil, err
+	}
+	gate, err := gf.gate(sf.branch, log)
+	if err != nil {
 		return nil, err
 	}
 	if w.store, err = hf.open(ctx); err != nil {
@@ -167,7 +171,7 @@ func wire(ctx context.Context, sf *sourceFlags, cf *clusterFlags, hf *historyFla
 				fn(ctx, rev, res)
 			}
 		},
-		Status: status.NewStore(sf.repo, sf.branch), Instance: sf.instance,
+		Status: status.NewStore(sf.repo, sf.branch), Instance: sf.instance, Observer: obs, Gate: gate,
 	})
 	if err != nil {
 		w.Close()

@@ -18,6 +18,7 @@ import (
 )
 
 type reconcileFlags struct {
+	github  githubFlags
 	source  sourceFlags
 	cluster clusterFlags
 	history historyFlags
@@ -46,6 +47,7 @@ revision is invalid, refused, or waits (a missing Secret); 2 anything else.`,
 	f.source.register(cmd.Flags())
 	f.cluster.register(cmd.Flags())
 	f.history.register(cmd.Flags(), &f.source.stateDir)
+	f.github.register(cmd.Flags())
 	cmd.Flags().BoolVar(&f.once, "once", false, "reconcile once and exit")
 	cmd.Flags().DurationVar(&f.wait, "wait", 0, "after applying, wait up to this long for every adapter to be healthy")
 	cmd.Flags().StringVar(&f.log, "log-level", "warn", "log level: debug, info, warn, error")
@@ -58,7 +60,7 @@ func runReconcile(ctx context.Context, f *reconcileFlags, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log, nil)
+	w, err := wire(ctx, &f.source, &f.cluster, &f.history, &f.github, log, nil)
 	if err != nil {
 		return err
 	}

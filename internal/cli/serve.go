@@ -34,6 +34,7 @@ type serveFlags struct {
 	source            sourceFlags
 	cluster           clusterFlags
 	history           historyFlags
+	github            githubFlags
 	listen            string
 	interval, drift   time.Duration
 	driftMode         string
@@ -61,6 +62,7 @@ share a Lease and only the holder applies.`,
 	f.source.register(cmd.Flags())
 	f.cluster.register(cmd.Flags())
 	f.history.register(cmd.Flags(), &f.source.stateDir)
+	f.github.register(cmd.Flags())
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", ":8080", "address of the HTTP server")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to poll the branch")
@@ -95,7 +97,7 @@ func runServe(ctx context.Context, f *serveFlags, s Streams) error {
 		return err
 	}
 	m := metrics.New()
-	w, err := wire(ctx, &f.source, &f.cluster, &f.history, log, m)
+	w, err := wire(ctx, &f.source, &f.cluster, &f.history, &f.github, log, m)
 	if err != nil {
 		return err
 	}
