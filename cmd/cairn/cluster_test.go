@@ -229,7 +229,9 @@ func grantAPIKey(t *testing.T, g *gittest.Repo, auditFile string) string {
 // checkAPI calls the status API of a serving cairn as a viewer would.
 func checkAPI(t *testing.T, url, key string) {
 	t.Helper()
-	call := func(method, path, bearer, body string) (int, []byte) { return apiCall(t, method, url+path, bearer, body) }
+	call := func(method, path, bearer, body string) (int, []byte) {
+		return apiCall(t, method, url+path, bearer, body)
+	}
 	if code, _ := call("GET", "/api/v1/adapters", "", ""); code != 401 {
 		t.Errorf("adapters without a key: %d, want 401", code)
 	}
