@@ -75,6 +75,7 @@ and records who changed what, when, and who approved it.`,
 		newDiffCmd(s),
 		newHistoryCmd(s),
 		newAuthCmd(s),
+		newPRCmd(s),
 		newVersionCmd(version, s),
 	)
 	return root
