@@ -66,6 +66,10 @@ type Options struct {
 	// ChangeRequest plans pull request number against the branch: the
 	// head's validation and the plan; nil answers 404.
 	ChangeRequest func(ctx context.Context, number int) (changereq.Result, error)
+	// PullRequest receives verified pull_request webhook payloads (it
+	// must return at once; the check runs in the background); nil ignores
+	// them.
+	PullRequest func(payload []byte)
 	// Login is the browser login (/auth/login, /auth/callback,
 	// /auth/logout); nil answers 404 there.
 	Login http.Handler
@@ -252,6 +256,13 @@ func (h *Handler) webhook(c *call) {
 		writeJSON(w, http.StatusOK, map[string]string{"result": "pong"})
 	case "push":
 		h.push(w, body)
+	case "pull_request":
+		if h.opts.PullRequest == nil {
+			writeJSON(w, http.StatusAccepted, map[string]string{"result": "pull requests are not checked here"})
+			return
+		}
+		h.opts.PullRequest(body)
+		writeJSON(w, http.StatusAccepted, map[string]string{"result": "pull request check started"})
 	default:
 		writeJSON(w, http.StatusAccepted, map[string]string{"result": "event ignored"})
 	}

@@ -125,3 +125,29 @@ func TestHealthAndReady(t *testing.T) {
 		}
 	}
 }
+
+// TestPullRequestWebhook: a signed pull_request delivery is handed to the
+// pull request checker; an unsigned one is not.
+func TestPullRequestWebhook(t *testing.T) {
+	got := make(chan []byte, 2)
+	srv := httptest.NewServer(New(Options{Branch: "main", Trigger: func() {}, WebhookSecret: []byte("k3y"),
+		PullRequest: func(p []byte) { got <- p }}))
+	defer srv.Close()
+	body := []byte(`{"action":"opened","number":7}`)
+	for _, sig := range []string{sign("other", body), sign("k3y", body)} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/webhooks/github", bytes.NewReader(body))
+		req.Header.Set("X-GitHub-Event", "pull_request")
+		req.Header.Set("X-Hub-Signature-256", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := len(got); n != 1 {
+		t.Fatalf("the checker got %d deliveries, want the one signed", n)
+	}
+	if p := <-got; !bytes.Equal(p, body) {
+		t.Errorf("the checker got %s", p)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/auth"
 	"github.com/cairn-gitops/cairn/internal/auth/oidclogin"
 	"github.com/cairn-gitops/cairn/internal/changereq"
+	"github.com/cairn-gitops/cairn/internal/github"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sink"
 	"github.com/cairn-gitops/cairn/internal/leader"
@@ -165,7 +166,8 @@ func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, re
 	}
 	h = api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger, Ready: ready, WebhookSecret: secret,
 		Logger: log, Auth: authn, Status: w.rec.Status(), History: w.store, Rendered: w.rec.Rendered, Metrics: m,
-		Login: login, ChangeRequest: changeRequests(w, log), Sync: func() error {
+		Login: login, ChangeRequest: changeRequests(w, log), PullRequest: pullRequestChecks(ctx, w, &f.github, log),
+		Sync: func() error {
 			if !w.rec.Status().Snapshot().Leader {
 				return errors.New("this replica is a standby; ask the leader")
 			}
@@ -222,6 +224,53 @@ func changeRequests(w *wiring, log *slog.Logger) func(context.Context, int) (cha
 		log.InfoContext(ctx, "planned a change request", "number", n, "head", head.Short(), "valid", res.Valid)
 		return res, nil
 	}
+}
+
+// pullRequestChecks answers pull_request webhooks as cairn pr check does:
+// the head fetched from refs/pull/N/head, validated, planned against the
+// branch, and the comment, statuses and label updated; nil without GitHub.
+func pullRequestChecks(ctx context.Context, w *wiring, gf *githubFlags, log *slog.Logger) func([]byte) {
+	if !gf.on() {
+		return nil
+	}
+	client, err := gf.client(log)
+	if err != nil {
+		log.Error("pull request checks off", "error", err)
+		return nil
+	}
+	var mu sync.Mutex // one check at a time
+	return func(payload []byte) {
+		ev, err := github.ParsePullRequestEvent(payload)
+		if d := github.Decide(ev); err != nil || !d.Check {
+			log.InfoContext(ctx, "pull request not checked", "reason", d.Reason, "error", err)
+			return
+		}
+		go func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if err := checkPullRequest(ctx, w, gf, client, ev.PullRequest); err != nil {
+				log.WarnContext(ctx, "pull request check", "number", ev.PullRequest.Number, "error", err)
+			}
+		}()
+	}
+}
+
+func checkPullRequest(ctx context.Context, w *wiring, gf *githubFlags, client *github.Client, pr github.PullRequest) error {
+	head, err := w.remote.FetchPullRequest(ctx, pr.Number)
+	if err != nil {
+		return err
+	}
+	base, err := w.remote.Repo().Resolve("origin/" + w.branch)
+	if err != nil {
+		return err
+	}
+	res, err := planChange(ctx, w.remote.Repo(), base, head)
+	if err != nil {
+		return err
+	}
+	pr.HeadSHA = head.Hash
+	_, err = github.PRCheck(ctx, client, prReport(gf.owner, gf.name, pr, res, ""))
+	return err
 }
 
 // gauges keeps the metrics that are levels rather than events up to date:
