@@ -1,8 +1,8 @@
 package demo
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,10 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 
+	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
+	"github.com/cairn-gitops/cairn/internal/auth/apikey"
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/testcluster"
 )
@@ -50,8 +53,15 @@ func Run(ctx context.Context, opts Options) error {
 	if err := copyFile(cluster.Kubeconfig(), kubeconfig); err != nil {
 		return err
 	}
-	repo, err := makeRepository(ctx, opts.Out, opts.Root, dir, cluster)
+	key, entry, err := apikey.NewKey("demo-admin", []string{"admin"}, time.Now().Add(30*24*time.Hour))
 	if err != nil {
+		return err
+	}
+	repo, err := makeRepository(ctx, opts.Out, opts.Root, dir, cluster, entry)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "api-key"), []byte(key), 0o600); err != nil {
 		return err
 	}
 	banner(opts, dir, repo, kubeconfig)
@@ -68,18 +78,31 @@ func startCluster(ctx context.Context, root, dir string) (*testcluster.Cluster, 
 }
 
 // makeRepository commits examples/config-repo into a new repository and
-// creates the Secrets its adapters reference.
-func makeRepository(ctx context.Context, out io.Writer, root, dir string, cluster *testcluster.Cluster) (string, error) {
+// creates the Secrets its adapters reference. Its security.json is the
+// example's with three changes for a laptop: the audit file destination in
+// the demo's folder (cairn cannot write /var/log/cairn here), loopback in
+// the IP allowlist, and an admin API key (key) for the banner's curl.
+func makeRepository(ctx context.Context, out io.Writer, root, dir string, cluster *testcluster.Cluster, key v1.APIKey) (string, error) {
 	src := filepath.Join(root, "examples", "config-repo")
 	staged := filepath.Join(dir, "config-repo-src")
-	// The audit file destination of security.json, moved into the demo's
-	// folder (cairn cannot write /var/log/cairn here).
-	audit := auditPath(dir)
+	entry, err := json.Marshal(key)
+	if err != nil {
+		return "", err
+	}
+	edits := [][2]string{
+		{"/var/log/cairn/audit.log", auditPath(dir)},
+		{`"ranges": [`, `"ranges": ["127.0.0.0/8", `},
+		{`"bindings": [`, `"bindings": [{"subject": {"type": "serviceAccount", "name": "demo-admin"}, "role": "admin"}, `},
+	}
 	if err := copyTree(src, staged, func(rel string, b []byte) []byte {
-		if rel == "security.json" {
-			return bytes.Replace(b, []byte("/var/log/cairn/audit.log"), []byte(audit), 1)
+		if rel != "security.json" {
+			return b
 		}
-		return b
+		sec := string(b)
+		for _, e := range edits {
+			sec = strings.Replace(sec, e[0], e[1], 1)
+		}
+		return []byte(insertAPIKey(sec, string(entry)))
 	}); err != nil {
 		return "", err
 	}
@@ -109,6 +132,7 @@ func banner(opts Options, dir, repo, kubeconfig string) {
   compare          %s diff --kubeconfig %s %s
   cluster log      %s
   audit trail      %s history list --state-dir %s   (a copy of each record: %s)
+  status API       curl -H "Authorization: Bearer $(cat %s)" http://%s/api/v1/adapters
 
   Try: change "replicas" or "heartbeatSeconds" of an adapter in
   %s/adapters/prod/lse-fix-primary.json and commit it: only that release is
@@ -117,7 +141,7 @@ func banner(opts Options, dir, repo, kubeconfig string) {
   Press Ctrl-C to stop everything.
 
 `, repo, repo, kubeconfig, opts.Listen, opts.Cairn, kubeconfig, repo, filepath.Join(dir, "cluster.log"),
-		opts.Cairn, filepath.Join(dir, "state"), auditPath(dir), repo)
+		opts.Cairn, filepath.Join(dir, "state"), auditPath(dir), filepath.Join(dir, "api-key"), opts.Listen, repo)
 }
 
 // serve runs `cairn serve` until ctx ends.
@@ -145,6 +169,20 @@ func serve(ctx context.Context, opts Options, dir, repo, kubeconfig string) erro
 		fmt.Fprintln(opts.Out, "==> stopped; the control plane is stopping too")
 		return nil
 	}
+}
+
+// insertAPIKey puts entry at the head of security.json's API keys.
+func insertAPIKey(sec, entry string) string {
+	at := strings.Index(sec, `"apiKeys"`)
+	if at < 0 {
+		return sec
+	}
+	k := strings.Index(sec[at:], `"keys": [`)
+	if k < 0 {
+		return sec
+	}
+	pos := at + k + len(`"keys": [`)
+	return sec[:pos] + entry + ", " + sec[pos:]
 }
 
 // schemaPath is the pattern security.json's audit file paths must match.
