@@ -125,7 +125,7 @@ func (h *Handler) admitBody(c *call) bool {
 	}
 	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxAPIBody)
 	if c.r.Method == http.MethodPost {
-		if mt, _, err := mime.ParseMediaType(c.r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		if mt, _, err := mime.ParseMediaType(c.r.Header.Get("Content-Type")); err != nil || !c.route.accepts(mt) {
 			c.fail(http.StatusUnsupportedMediaType, "unsupported media type", "send application/json")
 			return false
 		}

@@ -28,7 +28,8 @@ func loadDoc(t *testing.T) *openapi3.T {
 // TestRouteTable: every route is public or needs credentials, and every
 // authenticated route names its permission unless it is deliberately open
 // to any caller; the OpenAPI document lists exactly the routes, with the
-// same permissions.
+// same permissions. The portal's pages are routes of the table too, with
+// their permissions, and are not in the document (checkPageRoute).
 func TestRouteTable(t *testing.T) {
 	doc := loadDoc(t)
 	anyCaller := map[string]bool{"GET /api/v1/openapi.json": true, "GET /api/v1/whoami": true}
@@ -42,6 +43,10 @@ func TestRouteTable(t *testing.T) {
 			t.Errorf("%s is not behind the IP allowlist", rt.pattern())
 		}
 		item := doc.Paths.Find(rt.path)
+		if rt.page {
+			checkPageRoute(t, rt, item)
+			continue
+		}
 		if item == nil || item.GetOperation(rt.method) == nil {
 			t.Errorf("%s is not in the OpenAPI document", rt.pattern())
 			continue
@@ -61,6 +66,28 @@ func TestRouteTable(t *testing.T) {
 				t.Errorf("the document has %s %s, which no route serves", method, path)
 			}
 		}
+	}
+}
+
+// checkPageRoute: a portal page is not part of the API (the document does
+// not list it, and it is not under /api/), is behind the allowlist, and
+// names a permission; only the assets, which hold no data, are public.
+func checkPageRoute(t *testing.T, rt *route, item *openapi3.PathItem) {
+	t.Helper()
+	if item != nil && item.GetOperation(rt.method) != nil {
+		t.Errorf("%s is a portal page, but the OpenAPI document lists it", rt.pattern())
+	}
+	if strings.HasPrefix(rt.path, "/api/") {
+		t.Errorf("%s is a portal page under /api/", rt.pattern())
+	}
+	if !rt.allowlisted {
+		t.Errorf("%s is not behind the IP allowlist", rt.pattern())
+	}
+	if rt.access == public && !strings.HasPrefix(rt.path, "/assets/") {
+		t.Errorf("%s is a public portal page; only /assets/ may be", rt.pattern())
+	}
+	if rt.access == authenticated && rt.perm == "" {
+		t.Errorf("%s is a portal page that names no permission", rt.pattern())
 	}
 }
 

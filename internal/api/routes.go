@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/cairn-gitops/cairn/internal/auth/rbac"
+	"github.com/cairn-gitops/cairn/internal/portal"
 )
 
 // access says who may call a route.
@@ -33,7 +34,20 @@ type route struct {
 	// allowlisted routes are behind the IP allowlist (all but the probes
 	// and the webhook, which is HMAC-verified and comes from GitHub).
 	allowlisted bool
-	handle      func(h *Handler, c *call)
+	// page routes are the portal's: HTML for a browser, not in the OpenAPI
+	// document. Their refusals are HTML pages (a GET without credentials is
+	// sent to the login) and they take form posts.
+	page   bool
+	handle func(h *Handler, c *call)
+}
+
+// formType is the body of an HTML form's post.
+const formType = "application/x-www-form-urlencoded"
+
+// accepts says whether a POST body of media type mt may reach the route:
+// JSON everywhere, form posts on page routes.
+func (rt *route) accepts(mt string) bool {
+	return mt == "application/json" || rt.page && mt == formType
 }
 
 // pattern is the ServeMux pattern and the route's name in metrics.
@@ -67,5 +81,20 @@ func routes() []*route {
 			global: true, allowlisted: true, handle: (*Handler).changeRequestPlan},
 		{method: http.MethodPost, path: "/api/v1/sync", access: authenticated, perm: rbac.CreateSync, global: true,
 			allowlisted: true, handle: (*Handler).sync},
+
+		// The portal's pages (package portal), each with the permission of
+		// the API route it shows; its assets hold no data.
+		{method: http.MethodGet, path: "/{$}", access: authenticated, perm: rbac.ReadStatus, allowlisted: true, page: true,
+			handle: portalPage((*portal.Portal).Overview)},
+		{method: http.MethodGet, path: "/adapters", access: authenticated, perm: rbac.ReadAdapters, allowlisted: true, page: true,
+			handle: portalPage((*portal.Portal).Adapters)},
+		{method: http.MethodGet, path: "/adapters/{environment}/{name}", access: authenticated, perm: rbac.ReadAdapters,
+			onAdapter: true, allowlisted: true, page: true, handle: portalPage((*portal.Portal).Adapter)},
+		{method: http.MethodGet, path: "/audit", access: authenticated, perm: rbac.ReadHistory, allowlisted: true, page: true,
+			handle: portalPage((*portal.Portal).Audit)},
+		{method: http.MethodPost, path: "/sync", access: authenticated, perm: rbac.CreateSync, global: true, allowlisted: true,
+			page: true, handle: portalPage((*portal.Portal).Sync)},
+		{method: http.MethodGet, path: "/assets/{file}", access: public, allowlisted: true, page: true,
+			handle: func(h *Handler, c *call) { h.portal.Asset(c.w, c.r) }},
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +23,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/changereq"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/metrics"
+	"github.com/cairn-gitops/cairn/internal/portal"
 	"github.com/cairn-gitops/cairn/internal/status"
 	"github.com/cairn-gitops/cairn/render"
 )
@@ -84,6 +87,7 @@ type Handler struct {
 	guard  atomic.Pointer[guard]
 	access *accessLog
 	list   adapterCache
+	portal *portal.Portal
 	// droppedReported is the access records dropped already counted in
 	// the metrics.
 	droppedReported atomic.Int64
@@ -111,7 +115,14 @@ func New(opts Options) *Handler {
 	}
 	g, _ := compileGuard(nil) // cannot fail
 	h.guard.Store(g)
+	csrf, _ := opts.Login.(portal.CSRF) // nil without single sign-on: no portal form posts
+	h.portal = portal.New(portal.Options{Status: opts.Status, History: opts.History, Rendered: opts.Rendered,
+		CSRF: csrf, Logger: opts.Logger})
 	for _, rt := range routes() {
+		if rt.page {
+			h.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) { h.servePage(rt, w, r) })
+			continue
+		}
 		h.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) { h.serve(rt, w, r) })
 	}
 	h.mux.HandleFunc("/", h.notFound)
@@ -175,6 +186,95 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeError(w, http.StatusNotFound, "not found", "no such route")
+}
+
+// servePage runs a portal page's request through the same checks as any
+// route (serve), and turns their refusals, written in the API's JSON error
+// shape, into what a browser can use: a GET without valid credentials goes
+// to the login and comes back, any other refusal is the portal's error
+// page with the same status and message.
+func (h *Handler) servePage(rt *route, w http.ResponseWriter, r *http.Request) {
+	pw := &pageWriter{ResponseWriter: w, r: r, p: h.portal}
+	defer pw.finish()
+	h.serve(rt, pw, r)
+}
+
+// pageWriter holds back a JSON error answer (the middleware's refusals;
+// the portal's own answers are HTML and pass through) until finish.
+type pageWriter struct {
+	http.ResponseWriter
+	r *http.Request
+	p *portal.Portal
+	// held is the status of the error answer held back, 0 for none.
+	held int
+	body bytes.Buffer
+}
+
+func (pw *pageWriter) WriteHeader(code int) {
+	if code >= http.StatusBadRequest && strings.HasPrefix(pw.Header().Get("Content-Type"), "application/json") {
+		pw.held = code
+		return
+	}
+	pw.ResponseWriter.WriteHeader(code)
+}
+
+func (pw *pageWriter) Write(b []byte) (int, error) {
+	if pw.held != 0 {
+		return pw.body.Write(b)
+	}
+	return pw.ResponseWriter.Write(b)
+}
+
+// finish answers the error held back, if any.
+func (pw *pageWriter) finish() {
+	if pw.held == 0 {
+		return
+	}
+	var e apiError
+	_ = json.Unmarshal(pw.body.Bytes(), &e) // our own encoding; a zero message if not
+	if pw.held == http.StatusUnauthorized && pw.r.Method == http.MethodGet {
+		pw.Header().Del("WWW-Authenticate")
+		pw.Header().Del("Content-Type")
+		http.Redirect(pw.ResponseWriter, pw.r, oidclogin.PathLogin+"?next="+url.QueryEscape(pw.r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	pw.p.Error(pw.ResponseWriter, pw.r, pw.held, e.Message, e.RequestID)
+}
+
+// portalPage makes a portal page a route's handler: the page gets the
+// caller the middleware admitted, and a sync it asks for is recorded once
+// the page has answered, as POST /api/v1/sync records it.
+func portalPage(page func(*portal.Portal, http.ResponseWriter, *http.Request, portal.Caller)) func(*Handler, *call) {
+	return func(h *Handler, c *call) {
+		var reason string // set when the page started a sync
+		pc := portal.Caller{Who: c.who, Authorizer: c.snap.Authorizer(), Masker: c.snap.Masker(), RequestID: c.id}
+		if h.opts.Sync != nil {
+			pc.Sync = func(_ context.Context, why string) error {
+				if err := h.opts.Sync(); err != nil {
+					return err
+				}
+				reason = why
+				return nil
+			}
+		}
+		page(h.portal, c.w, c.r, pc)
+		if reason != "" {
+			h.recordSync(c, reason)
+		}
+	}
+}
+
+// recordSync appends the record of a manual sync with its reason; a sync
+// is a change, so it is written before the answer ends, not queued.
+func (h *Handler) recordSync(c *call, reason string) {
+	if h.opts.History == nil {
+		return
+	}
+	rec := h.accessRecord(c, history.SyncRequested, "")
+	rec.Note = "reason: " + reason
+	if err := h.opts.History.Append(c.r.Context(), rec); err != nil {
+		h.opts.Logger.ErrorContext(c.r.Context(), "api: sync record not written", "error", err)
+	}
 }
 
 // login hands the browser login's paths to the login handler.
