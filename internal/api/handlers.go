@@ -312,11 +312,7 @@ func (h *Handler) sync(c *call) {
 		return
 	}
 	c.json(http.StatusAccepted, map[string]string{"result": "sync requested", "requestId": c.id})
-	rec := h.accessRecord(c, history.SyncRequested, "")
-	rec.Note = "reason: " + req.Reason
-	if err := h.opts.History.Append(c.r.Context(), rec); err != nil { // a change: recorded before the answer ends
-		h.opts.Logger.ErrorContext(c.r.Context(), "api: sync record not written", "error", err)
-	}
+	h.recordSync(c, req.Reason) // a change: recorded before the answer ends
 }
 
 // whoamiAnswer is the caller as cairn sees it, and what it may do.

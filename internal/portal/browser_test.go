@@ -139,7 +139,7 @@ func appendHistory(t *testing.T, store history.Store) {
 		rec := history.Record{Time: at.Add(time.Duration(i) * time.Minute), Event: c.event, Environment: "prod", Adapter: "lse-fix-primary",
 			Revision: fmt.Sprintf("%040d", i+1), Release: "lse-fix-primary", HelmVersion: i + 1, Outcome: history.Succeeded, Actor: "cairn",
 			Commits: []history.Commit{{Hash: fmt.Sprintf("%040x", i+10), Subject: "lse-fix-primary: change " + fmt.Sprint(i+1),
-				Author: history.Person{Name: c.author, Email: strings.ToLower(strings.Fields(c.author)[0]) + "@acme.example"},
+				Author:    history.Person{Name: c.author, Email: strings.ToLower(strings.Fields(c.author)[0]) + "@acme.example"},
 				Signature: "verified", PullRequest: c.pr, Approvers: []string{"carol"}, Merger: "dave"}},
 			Changes: c.changes}
 		if err := store.Append(context.Background(), rec); err != nil {
