@@ -23,6 +23,9 @@ type attack struct {
 	path    string
 	bearer  func(w *world) string
 	body    string
+	// huge is the size of a body to stream instead of body (a JSON string
+	// that goes on); negative sends it without a Content-Length.
+	huge int64
 	headers []string
 	status  int
 	event   history.Event // "" when no access record is expected
@@ -130,6 +133,9 @@ func attacks(t *testing.T) []attack {
 		{name: "sync without a reason", method: "POST", path: sync, bearer: key("admin-bot"), body: `{}`, status: 400, event: history.AccessAllowed},
 		{name: "sync with malformed JSON", method: "POST", path: sync, bearer: key("admin-bot"), body: `{"reason": `, status: 400, event: history.AccessAllowed},
 		{name: "sync with unknown fields", method: "POST", path: sync, bearer: key("admin-bot"), body: `{"reason": "ok ok", "force": true}`, status: 400, event: history.AccessAllowed},
+		{name: "100 MB body", method: "POST", path: sync, bearer: key("admin-bot"), huge: 100 << 20, status: 413},
+		{name: "100 MB body without a length", method: "POST", path: sync, bearer: key("admin-bot"), huge: -(100 << 20), status: 413,
+			event: history.AccessAllowed},
 		{name: "sync as text/plain", method: "POST", path: sync, bearer: key("admin-bot"), body: reason, headers: []string{"Content-Type", "text/plain"}, status: 415},
 		{name: "bad limit", method: "GET", path: adapters + "?limit=abc", bearer: key("viewer-bot"), status: 400, event: history.AccessAllowed},
 		{name: "bad time", method: "GET", path: "/api/v1/history?since=yesterday", bearer: key("viewer-bot"), status: 400, event: history.AccessAllowed},
@@ -211,15 +217,24 @@ func (w *world) send(a attack, bearer, id string) *http.Response {
 	if a.body != "" {
 		body = strings.NewReader(a.body)
 	}
+	if a.huge != 0 { // a reason that never ends: the decoder reads on
+		body = io.MultiReader(strings.NewReader(`{"reason": "`), io.LimitReader(letters{}, max(a.huge, -a.huge)-12))
+	}
 	req, err := http.NewRequest(a.method, w.srv.URL+a.path, body)
 	if err != nil {
 		w.t.Fatal(err)
+	}
+	switch {
+	case a.huge > 0:
+		req.ContentLength = a.huge
+	case a.huge < 0:
+		req.ContentLength = -1 // chunked: the server finds out while reading
 	}
 	req.Header.Set("X-Request-Id", id)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	if a.body != "" {
+	if a.body != "" || a.huge != 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(a.headers); i += 2 {
@@ -236,6 +251,16 @@ func (w *world) send(a attack, bearer, id string) *http.Response {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp
+}
+
+// letters reads as an endless run of the letter a.
+type letters struct{}
+
+func (letters) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
 }
 
 // checkRecords finds each attack's access record by its request id.
