@@ -18,14 +18,14 @@ import (
 // attack is one request and what must come of it: the status, and the
 // access record (event and reason) written for it, if any.
 type attack struct {
-	name    string
-	method  string
-	path    string
-	bearer  func(w *world) string
-	body    string
+	name   string
+	method string
+	path   string
+	bearer func(w *world) string
+	body   string
 	// huge is the size of a body to stream instead of body (a JSON string
 	// that goes on); negative sends it without a Content-Length.
-	huge int64
+	huge    int64
 	headers []string
 	status  int
 	event   history.Event // "" when no access record is expected
