@@ -16,7 +16,7 @@ func TestBinaryLinksNoTestHelpers(t *testing.T) {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		for _, helper := range []string{"/internal/gittest", "/internal/testcluster", "/internal/pgtest", "/internal/demo", "/internal/history/historytest", "/internal/oidctest", "/internal/github/githubtest"} {
+		for _, helper := range []string{"/internal/gittest", "/internal/testcluster", "/internal/pgtest", "/internal/demo", "/internal/history/historytest", "/internal/oidctest", "/internal/github/githubtest", "/internal/browsertest"} {
 			if strings.HasSuffix(pkg, helper) {
 				t.Errorf("cairn links %s, a package for tests", pkg)
 			}

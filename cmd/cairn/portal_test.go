@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,11 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/cairn-gitops/cairn/internal/browsertest"
 	"github.com/cairn-gitops/cairn/internal/oidctest"
-	"github.com/cairn-gitops/cairn/internal/testenv"
 )
-
-var errNoChromium = errors.New("chromium is not installed")
 
 // TestPortalOnCluster opens the portal of a `cairn serve` reconciling the
 // example repository on the local control plane, in headless chromium: an
@@ -28,10 +24,7 @@ var errNoChromium = errors.New("chromium is not installed")
 // its install), and the audit log; a viewer does not see "sync now".
 // Screenshots go to $TEST_OUTPUT/portal-cluster or the test's folder.
 func TestPortalOnCluster(t *testing.T) {
-	testenv.SkipIfShort(t, "a browser (chromium)")
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		testenv.SkipOrFail(t, fmt.Errorf("%w: %w", errNoChromium, err), errNoChromium)
-	}
+	admin := browsertest.Start(t, 2*time.Minute)
 	cl := cluster.Get(t)
 	p := uniquePrefix("portal")
 	g, kube := clusterRepo(t, cl, p)
@@ -76,11 +69,10 @@ func TestPortalOnCluster(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusFound || resp.StatusCode == http.StatusSeeOther
 	})
-	dir := portalOutput(t)
+	dir := browsertest.OutputDir(t, "portal-cluster")
 
-	admin := browserContext(t)
 	var total, objects, timeline, audit string
-	portalRun(t, admin, "log in as alice (admin) and read the overview",
+	browsertest.Run(t, admin, "log in as alice (admin) and read the overview",
 		chromedp.Navigate(url+"/"),
 		chromedp.WaitVisible(`#username`, chromedp.ByID),
 		chromedp.SendKeys(`#username`, "alice", chromedp.ByID),
@@ -91,8 +83,8 @@ func TestPortalOnCluster(t *testing.T) {
 	if total != "16" {
 		t.Errorf("the overview counts %q adapters, want 16", total)
 	}
-	portalShot(t, admin, dir, "overview")
-	portalRun(t, admin, "one adapter",
+	browsertest.Shot(t, admin, dir, "overview")
+	browsertest.Run(t, admin, "one adapter",
 		chromedp.Navigate(url+"/adapters/prod/lse-fix-primary"),
 		chromedp.WaitVisible(`ul.objects`, chromedp.ByQuery),
 		chromedp.Text(`ul.objects`, &objects, chromedp.ByQuery),
@@ -100,19 +92,19 @@ func TestPortalOnCluster(t *testing.T) {
 	if !strings.Contains(objects, "Deployment") || !strings.Contains(timeline, "adapter.installed") {
 		t.Errorf("the adapter's page: objects %q; timeline %q", objects, timeline)
 	}
-	portalShot(t, admin, dir, "adapter")
-	portalRun(t, admin, "audit log",
+	browsertest.Shot(t, admin, dir, "adapter")
+	browsertest.Run(t, admin, "audit log",
 		chromedp.Navigate(url+"/audit"),
 		chromedp.WaitVisible(`ol.timeline`, chromedp.ByQuery),
 		chromedp.Text(`ol.timeline`, &audit, chromedp.ByQuery))
 	if !strings.Contains(audit, "revision.applied") || !strings.Contains(audit, "Single sign-on through the test's provider") {
 		t.Errorf("the audit log: %.400q", audit)
 	}
-	portalShot(t, admin, dir, "audit")
+	browsertest.Shot(t, admin, dir, "audit")
 
-	viewer := browserContext(t)
+	viewer := browsertest.Start(t, 2*time.Minute)
 	var forms int
-	portalRun(t, viewer, "log in as carol (viewer)",
+	browsertest.Run(t, viewer, "log in as carol (viewer)",
 		chromedp.Navigate(url+"/"),
 		chromedp.WaitVisible(`#username`, chromedp.ByID),
 		chromedp.SendKeys(`#username`, "carol", chromedp.ByID),
@@ -123,52 +115,5 @@ func TestPortalOnCluster(t *testing.T) {
 	if forms != 0 {
 		t.Errorf("a viewer sees %d sync forms", forms)
 	}
-	portalShot(t, viewer, dir, "viewer-overview")
-}
-
-// browserContext starts headless chromium with an empty profile and the
-// flags this machine's closed network needs.
-func browserContext(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath("/usr/bin/chromium"), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900)}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
-
-func portalRun(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
-	t.Helper()
-	if err := chromedp.Run(ctx, actions...); err != nil {
-		var page string
-		_ = chromedp.Run(ctx, chromedp.Text(`body`, &page, chromedp.ByQuery))
-		t.Fatalf("%s: %v\npage: %.600s", what, err, page)
-	}
-}
-
-func portalShot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	var png []byte
-	portalRun(t, ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 100))
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func portalOutput(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("TEST_OUTPUT")
-	if dir == "" {
-		return t.TempDir()
-	}
-	dir = filepath.Join(dir, "portal-cluster")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	browsertest.Shot(t, viewer, dir, "viewer-overview")
 }

@@ -2,7 +2,6 @@ package portal_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,18 +19,13 @@ import (
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/auth"
 	"github.com/cairn-gitops/cairn/internal/auth/oidclogin"
+	"github.com/cairn-gitops/cairn/internal/browsertest"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sqlitestore"
 	"github.com/cairn-gitops/cairn/internal/oidctest"
 	"github.com/cairn-gitops/cairn/internal/status"
-	"github.com/cairn-gitops/cairn/internal/testenv"
 	"github.com/cairn-gitops/cairn/render"
 )
-
-// chromiumPath is Debian's chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
-
-var errNoChromium = errors.New("no browser: " + chromiumPath + " is not installed (apt-get install chromium)")
 
 // users of the provider: alice operates (her group is bound to operator),
 // bob only views (the default role).
@@ -148,55 +142,6 @@ func appendHistory(t *testing.T, store history.Store) {
 	}
 }
 
-// browser starts headless chromium with its own empty profile, with the
-// flags this machine's closed network needs.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900)}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
-
-// outputDir is where the screenshots go: $TEST_OUTPUT, else the test's
-// temporary folder.
-func outputDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("TEST_OUTPUT")
-	if dir == "" {
-		return t.TempDir()
-	}
-	dir = filepath.Join(dir, "portal")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// run runs actions, failing the test with what was asked.
-func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
-	t.Helper()
-	if err := chromedp.Run(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// shot saves a full-page screenshot as name.png.
-func shot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	var png []byte
-	run(t, ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 100))
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // logIn opens path, which sends the browser to the provider's login form,
 // and logs in there; the browser comes back to path.
 func logIn(t *testing.T, ctx context.Context, base, path, username, password string) {
@@ -210,22 +155,16 @@ func logIn(t *testing.T, ctx context.Context, base, path, username, password str
 		chromedp.WaitVisible(`main h1`, chromedp.ByQuery))
 }
 
-func requireBrowser(t *testing.T) {
-	t.Helper()
-	testenv.SkipIfShort(t, "a browser (chromium)")
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.SkipOrFail(t, fmt.Errorf("%w: %w", errNoChromium, err), errNoChromium)
-	}
-}
+// run and shot are browsertest's.
+var run, shot = browsertest.Run, browsertest.Shot
 
 // TestBrowserOperator: an operator logs in through the provider and reads
 // every page in a real browser: the counts, a filtered list with the last
 // change's author, an adapter's diff, the audit log's verification; and
 // syncs with a reason. Each page's screenshot is saved.
 func TestBrowserOperator(t *testing.T) {
-	requireBrowser(t)
-	s, dir := startSite(t), outputDir(t)
-	ctx := browser(t)
+	ctx := browsertest.Start(t, 90*time.Second)
+	s, dir := startSite(t), browsertest.OutputDir(t, "portal")
 	logIn(t, ctx, s.url, "/", "alice", users[0].Password)
 
 	var total, attention, timeTitle string
@@ -307,9 +246,8 @@ func TestBrowserOperator(t *testing.T) {
 // TestBrowserViewer: a viewer sees no "sync now", and a form posted to
 // /sync anyway (with the session's own CSRF token) is refused with 403.
 func TestBrowserViewer(t *testing.T) {
-	requireBrowser(t)
-	s, dir := startSite(t), outputDir(t)
-	ctx := browser(t)
+	ctx := browsertest.Start(t, 90*time.Second)
+	s, dir := startSite(t), browsertest.OutputDir(t, "portal")
 	logIn(t, ctx, s.url, "/", "bob", users[1].Password)
 	var forms int
 	var main string
