@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	v1 "github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/auth/apikey"
 	"github.com/cairn-gitops/cairn/internal/oidctest"
+	"github.com/cairn-gitops/cairn/internal/testenv"
 )
 
 // users of the provider: alice operates uat and views prod (group
@@ -169,22 +168,7 @@ func bearer(cred string) *http.Request {
 }
 
 // syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testenv.Buffer
 
 // leaks reports which of secrets (or their long parts) text contains.
 func leaks(text string, secrets []string) []string {

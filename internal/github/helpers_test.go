@@ -1,12 +1,10 @@
 package github_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/github/githubtest"
 	"github.com/cairn-gitops/cairn/internal/gitsource"
 	"github.com/cairn-gitops/cairn/internal/gittest"
+	"github.com/cairn-gitops/cairn/internal/testenv"
 )
 
 const (
@@ -35,22 +34,8 @@ type env struct {
 	logs   *syncBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log lines from concurrent goroutines.
+type syncBuffer = testenv.Buffer
 
 // newEnv starts a fake GitHub and a client with a personal token; mod may
 // change the client's configuration.

@@ -26,6 +26,7 @@ import (
 	"github.com/cairn-gitops/cairn/internal/auth"
 	"github.com/cairn-gitops/cairn/internal/auth/identity"
 	"github.com/cairn-gitops/cairn/internal/oidctest"
+	"github.com/cairn-gitops/cairn/internal/testenv"
 )
 
 // users of the provider: alice is in two groups, bob in one.
@@ -451,19 +452,4 @@ func (t *tamper) resign(idToken string) (string, error) {
 }
 
 // syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testenv.Buffer

@@ -17,7 +17,7 @@ func FuzzParseURLHidesPassword(f *testing.F) {
 	f.Fuzz(func(t *testing.T, password, rest string) {
 		if len(password) < 6 || strings.ContainsAny(password, "/?#@[]\\") || // those end the userinfo
 			strings.Contains(rest, password) || strings.Contains("https://user:@", password) {
-			t.Skip()
+			return // not a password the URL can carry whole: nothing to check
 		}
 		raw := "https://user:" + password + "@" + rest
 		u, err := parseURL(raw)

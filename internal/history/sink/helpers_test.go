@@ -2,7 +2,6 @@ package sink
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,26 +17,11 @@ import (
 	"github.com/cairn-gitops/cairn/internal/api/v1alpha1"
 	"github.com/cairn-gitops/cairn/internal/history"
 	"github.com/cairn-gitops/cairn/internal/history/sqlitestore"
+	"github.com/cairn-gitops/cairn/internal/testenv"
 )
 
-// syncBuffer is a bytes.Buffer guarded by a mutex, for a writer used by
-// one goroutine and read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer = testenv.Buffer
 
 // openStore opens a real embedded store in a temporary folder.
 func openStore(t *testing.T) *sqlitestore.Store {
