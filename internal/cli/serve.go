@@ -164,9 +164,10 @@ func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, re
 	if err != nil {
 		return nil, err
 	}
+	plan := changeRequests(w, log)
 	h = api.New(api.Options{Branch: f.source.branch, Trigger: w.rec.Trigger, Ready: ready, WebhookSecret: secret,
 		Logger: log, Auth: authn, Status: w.rec.Status(), History: w.store, Rendered: w.rec.Rendered, Metrics: m,
-		Login: login, ChangeRequest: changeRequests(w, log), PullRequest: pullRequestChecks(ctx, w, &f.github, log),
+		Login: login, ChangeRequest: plan, PullRequest: pullRequestChecks(ctx, &f.github, plan, log),
 		Sync: func() error {
 			if !w.rec.Status().Snapshot().Leader {
 				return errors.New("this replica is a standby; ask the leader")
@@ -186,11 +187,15 @@ func apiHandler(ctx context.Context, w *wiring, f *serveFlags, secret []byte, re
 	return h, nil
 }
 
-// changeRequests plans pull requests against the branch head for the API:
+// changePlanner plans pull request n against the branch.
+type changePlanner func(ctx context.Context, n int) (changereq.Result, error)
+
+// changeRequests plans pull requests against the branch head for the API
+// and the pull request checks:
 // it fetches refs/pull/N/head (the host publishes it) into the clone,
 // validates it and compares it with the branch, remembering the last plans
 // by their two commits.
-func changeRequests(w *wiring, log *slog.Logger) func(context.Context, int) (changereq.Result, error) {
+func changeRequests(w *wiring, log *slog.Logger) changePlanner {
 	var mu sync.Mutex
 	cache := map[[2]string]changereq.Result{}
 	var v *validate.Validator
@@ -229,7 +234,7 @@ func changeRequests(w *wiring, log *slog.Logger) func(context.Context, int) (cha
 // pullRequestChecks answers pull_request webhooks as cairn pr check does:
 // the head fetched from refs/pull/N/head, validated, planned against the
 // branch, and the comment, statuses and label updated; nil without GitHub.
-func pullRequestChecks(ctx context.Context, w *wiring, gf *githubFlags, log *slog.Logger) func([]byte) {
+func pullRequestChecks(ctx context.Context, gf *githubFlags, plan changePlanner, log *slog.Logger) func([]byte) {
 	if !gf.on() {
 		return nil
 	}
@@ -248,27 +253,19 @@ func pullRequestChecks(ctx context.Context, w *wiring, gf *githubFlags, log *slo
 		go func() {
 			mu.Lock()
 			defer mu.Unlock()
-			if err := checkPullRequest(ctx, w, gf, client, ev.PullRequest); err != nil {
+			if err := checkPullRequest(ctx, gf, plan, client, ev.PullRequest); err != nil {
 				log.WarnContext(ctx, "pull request check", "number", ev.PullRequest.Number, "error", err)
 			}
 		}()
 	}
 }
 
-func checkPullRequest(ctx context.Context, w *wiring, gf *githubFlags, client *github.Client, pr github.PullRequest) error {
-	head, err := w.remote.FetchPullRequest(ctx, pr.Number)
+func checkPullRequest(ctx context.Context, gf *githubFlags, plan changePlanner, client *github.Client, pr github.PullRequest) error {
+	res, err := plan(ctx, pr.Number)
 	if err != nil {
 		return err
 	}
-	base, err := w.remote.Repo().Resolve("origin/" + w.branch)
-	if err != nil {
-		return err
-	}
-	res, err := planChange(ctx, w.remote.Repo(), base, head)
-	if err != nil {
-		return err
-	}
-	pr.HeadSHA = head.Hash
+	pr.HeadSHA = res.Head.Hash
 	_, err = github.PRCheck(ctx, client, prReport(gf.owner, gf.name, pr, res, ""))
 	return err
 }
