@@ -257,17 +257,70 @@ func (r *Remote) Fetch(ctx context.Context) (Commit, error) {
 	r.fetchMu.Lock()
 	defer r.fetchMu.Unlock()
 	start := time.Now()
-	hash, fresh, err := r.download(ctx, plumbing.NewBranchReferenceName(r.branch), r.stagingRef())
+	c, fresh, err := r.fetchBranch(ctx)
+	if err != nil && r.unexplained(ctx, err) {
+		c, fresh, err = r.refetch(ctx, err)
+	}
 	if err != nil {
 		return Commit{}, err
-	}
-	c, err := r.publish(plumbing.NewRemoteReferenceName(git.DefaultRemoteName, r.branch), hash)
-	if err != nil {
-		return Commit{}, r.fetchError(ctx, err, nil)
 	}
 	r.log.Info("fetched", "url", r.safeURL, "branch", r.branch, "commit", c.Short(),
 		"new", fresh, "duration", time.Since(start).Round(time.Millisecond))
 	return c, nil
+}
+
+// fetchBranch downloads the branch and publishes it as origin/<branch>.
+func (r *Remote) fetchBranch(ctx context.Context) (Commit, bool, error) {
+	hash, fresh, err := r.download(ctx, plumbing.NewBranchReferenceName(r.branch), r.stagingRef())
+	if err != nil {
+		return Commit{}, false, err
+	}
+	c, err := r.publish(plumbing.NewRemoteReferenceName(git.DefaultRemoteName, r.branch), hash)
+	if err != nil {
+		return Commit{}, false, r.fetchError(ctx, err, nil)
+	}
+	return c, fresh, nil
+}
+
+// unexplained reports whether a fetch failed for no reason the remote
+// gave (not authentication, host key, a missing repository or branch, nor
+// the caller's context): then the clone itself may be damaged, by a
+// process killed while go-git wrote it.
+func (r *Remote) unexplained(ctx context.Context, err error) bool {
+	var fe *FetchError
+	return ctx.Err() == nil && errors.As(err, &fe) && fe.Err == nil
+}
+
+// refetch fetches into a new clone, the damaged one set aside: the clone
+// is a cache of the remote, so nothing is lost. If the new clone fails too
+// (the remote is the trouble), the old one is put back and first's error
+// returned.
+func (r *Remote) refetch(ctx context.Context, first error) (Commit, bool, error) {
+	aside := fmt.Sprintf("%s.damaged-%d", r.dir, time.Now().UnixNano())
+	if err := r.repo.Close(); err != nil {
+		return Commit{}, false, first
+	}
+	if err := os.Rename(r.dir, aside); err != nil {
+		return Commit{}, false, errors.Join(first, r.openClone())
+	}
+	c, fresh, err := r.freshClone(ctx)
+	if err != nil {
+		r.log.Warn("fetching into a new clone failed too: keeping the old one", "dir", r.dir, "error", err)
+		return Commit{}, false, errors.Join(first, os.RemoveAll(r.dir), os.Rename(aside, r.dir), r.openClone())
+	}
+	r.log.Warn("the clone was damaged (a process killed while writing it?): fetched into a new one", "dir", r.dir, "error", first)
+	if err := os.RemoveAll(aside); err != nil {
+		r.log.Warn("removing the damaged clone", "dir", aside, "error", err)
+	}
+	return c, fresh, nil
+}
+
+// freshClone initialises a new clone in r.dir and fetches the branch.
+func (r *Remote) freshClone(ctx context.Context) (Commit, bool, error) {
+	if err := r.openClone(); err != nil {
+		return Commit{}, false, err
+	}
+	return r.fetchBranch(ctx)
 }
 
 // FetchPullRequest fetches the head of pull request n as GitHub publishes

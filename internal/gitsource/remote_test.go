@@ -545,3 +545,36 @@ func TestFetchPullRequest(t *testing.T) {
 		t.Errorf("FetchPullRequest(8) of no such pull request: %v, want ErrNotFound", err)
 	}
 }
+
+// TestRemoteReplacesADamagedClone: a clone whose pack index a killed
+// process left truncated cannot be fetched into; the fetch sets it aside,
+// fetches into a new clone and goes on.
+func TestRemoteReplacesADamagedClone(t *testing.T) {
+	g, first := upstream(t)
+	dir := t.TempDir()
+	opts := gitsource.RemoteOptions{URL: g.Path(), Branch: "main", Dir: dir}
+	r := openRemote(t, opts)
+	fetch(t, r, first)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
+	if err != nil || len(idx) == 0 {
+		t.Fatalf("no pack index in the clone: %v", err)
+	}
+	for _, f := range idx {
+		if err := os.Truncate(f, 12); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.Write("apps/a.yaml", "a: 3\n")
+	second := g.Commit("second")
+	again := openRemote(t, opts)
+	fetch(t, again, second)
+	if got, err := again.Repo().Resolve("origin/main"); err != nil || got.Hash != second {
+		t.Fatalf("after the repair, origin/main = %s, %v; want %s", got.Hash, err, second)
+	}
+	if left, _ := filepath.Glob(dir + ".damaged-*"); len(left) != 0 {
+		t.Errorf("the damaged clone was left behind: %v", left)
+	}
+}
